@@ -1,0 +1,77 @@
+"""The one place that knows which engine runs the analyses.
+
+DuckDB, in process, is the default. Spark (through Ibis' PySpark backend) serves
+users whose events outgrow one machine. Both are set to UTC so that timestamps mean
+the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import ibis
+from ibis.backends import BaseBackend
+
+from journeys.errors import OptionsError
+
+EngineName = Literal["duckdb", "spark"]
+ENGINES: tuple[EngineName, ...] = ("duckdb", "spark")
+
+
+def connect(
+    engine: EngineName = "duckdb",
+    *,
+    database: str = ":memory:",
+    spark_master: str = "local[*]",
+    spark_session: Any = None,
+) -> BaseBackend:
+    """Open a connection to the engine that runs the analyses.
+
+    Parameters
+    ----------
+    engine
+        ``"duckdb"`` (in process, the default) or ``"spark"``.
+    database
+        For DuckDB: a database file, or ``":memory:"``.
+    spark_master
+        For Spark: ``local[*]`` (the default) or a cluster such as ``spark://host:7077``.
+    spark_session
+        For Spark: an existing ``SparkSession`` to use instead of starting one.
+
+    Examples
+    --------
+    >>> con = connect()
+    >>> con.name
+    'duckdb'
+    """
+    if engine == "duckdb":
+        con = ibis.duckdb.connect(database)
+        con.raw_sql("SET TimeZone = 'UTC'")
+        return con
+    if engine == "spark":
+        return _connect_spark(spark_master, spark_session)
+    raise OptionsError(
+        f"unknown engine '{engine}'", hint=f"choose one of {', '.join(ENGINES)}", code="engine"
+    )
+
+
+def _connect_spark(master: str, session: Any) -> BaseBackend:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise OptionsError(
+            "the Spark engine needs pyspark, which is not installed",
+            hint="install it with `pip install 'journeys[spark]'`",
+            code="engine",
+        ) from None
+    if session is None:
+        session = (
+            SparkSession.builder.master(master)
+            .appName("journeys")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "8")
+            .getOrCreate()
+        )
+        session.sparkContext.setLogLevel("ERROR")
+    return ibis.pyspark.connect(session)

@@ -1,0 +1,348 @@
+"""Read events into the canonical shape every analysis expects, checking them on the way.
+
+The canonical event table has ``customer_id`` (string), ``timestamp`` (UTC, without
+a zone), ``event`` (string), the optional ``value``, ``channel`` and ``satisfaction``,
+and every other column of the source under its own name. Rows that cannot be used are
+an error, or, when asked, set aside and counted; exact duplicates are counted and only
+removed when asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.datatypes as dt
+from ibis.backends import BaseBackend
+
+from journeys.data.columns import OPTION_FOR, ColumnMapping, resolve_columns
+from journeys.data.engine import EngineName, connect
+from journeys.data.functions import duckdb_timezone, spark_to_utc_timestamp
+from journeys.data.sources import Format, Source, describe, is_csv, open_table
+from journeys.errors import DataError
+from journeys.spec.models import Columns
+
+OnInvalid = Literal["error", "skip"]
+OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+REASONS = {
+    "null_customer_id": "no customer id",
+    "null_event": "no event name",
+    "null_timestamp": "no timestamp",
+    "bad_timestamp": "a timestamp that cannot be read",
+}
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What happened while reading: rows read and used, rows set aside and why, duplicates."""
+
+    source: str
+    columns: dict[str, str]
+    rows_read: int
+    rows_used: int
+    set_aside: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    duplicates_removed: bool = False
+
+    def lines(self) -> list[str]:
+        """The report as sentences for a person."""
+        found = ", ".join(f"{role} <- {column}" for role, column in self.columns.items())
+        lines = [
+            f"{self.rows_read:,} rows read from {self.source} ({found}); {self.rows_used:,} used"
+        ]
+        for reason, count in self.set_aside.items():
+            if count:
+                lines.append(f"{count:,} rows set aside: {REASONS.get(reason, reason)}")
+        if self.duplicates and self.duplicates_removed:
+            lines.append(f"{self.duplicates:,} exact duplicate rows removed")
+        elif self.duplicates:
+            lines.append(
+                f"{self.duplicates:,} rows are exact duplicates of another row and were kept "
+                "(use --dedupe to remove them)"
+            )
+        return lines
+
+
+@dataclass(frozen=True)
+class EventLog:
+    """Events in canonical form, ready for every analysis, and how they were read."""
+
+    table: ibis.Table
+    report: LoadReport
+
+    @property
+    def has_value(self) -> bool:
+        """Whether the events carry a value (revenue) column."""
+        return "value" in self.table.columns
+
+    @property
+    def has_satisfaction(self) -> bool:
+        """Whether the events carry a satisfaction score column."""
+        return "satisfaction" in self.table.columns
+
+
+def read_events(
+    source: Source,
+    *,
+    columns: Columns | None = None,
+    table: str | None = None,
+    format: Format | None = None,
+    timezone: str = "UTC",
+    dedupe: bool = False,
+    on_invalid: OnInvalid = "error",
+    engine: EngineName = "duckdb",
+    connection: BaseBackend | None = None,
+) -> EventLog:
+    """Read, check and put into canonical form the events in ``source``.
+
+    Parameters
+    ----------
+    source
+        A file (CSV, Parquet, JSON/NDJSON, DuckDB), a database URL with ``table``, an
+        Ibis table, a pyarrow table or a pandas DataFrame.
+    columns
+        Which columns hold the customer id, timestamp, event name and the optional
+        value, channel and satisfaction; unset ones are detected where unambiguous.
+    timezone
+        The time zone of timestamps without an offset. All times become UTC.
+    dedupe
+        Remove exact duplicate rows (they are always counted).
+    on_invalid
+        ``"error"`` stops at rows without customer, event or a readable timestamp;
+        ``"skip"`` sets them aside and counts them in the report.
+    engine, connection
+        The engine to run on, or an open Ibis connection to use.
+
+    Examples
+    --------
+    >>> events = read_events("tests/data/simple_shop.csv")  # doctest: +SKIP
+    >>> events.report.rows_used  # doctest: +SKIP
+    35381
+    """
+    con = connection if connection is not None else connect(engine)
+    name = describe(source)
+    raw = open_table(con, source, table=table, format=format)
+    mapping = resolve_columns(list(raw.columns), columns or Columns(), name)
+    if is_csv(source, format):
+        raw = open_table(con, source, format=format, text_columns=(mapping.timestamp,))
+    shaped = _canonical(raw, mapping, timezone, name, raw.get_backend().name)
+    counts = _count_problems(shaped)
+    rows_read = counts.pop("rows")
+    if rows_read == 0:
+        raise DataError(f"{name} has no rows", hint="give a file with events in it", code="empty")
+    if counts["mixed_offsets"]:
+        _raise_mixed_offsets(shaped, mapping, name)
+    counts.pop("mixed_offsets")
+    invalid = {reason: count for reason, count in counts.items() if count}
+    if invalid and on_invalid == "error":
+        _raise_invalid(shaped, mapping, name, invalid)
+    usable = shaped.filter(_usable(shaped)) if invalid else shaped
+    usable = usable.drop("__timestamp_text", "__offset")
+    distinct_rows = usable.distinct()
+    rows_kept = rows_read - sum(invalid.values())
+    duplicates = rows_kept - int(distinct_rows.count().execute())
+    if dedupe and duplicates:
+        usable = distinct_rows
+    report = LoadReport(
+        source=name,
+        columns=mapping.as_dict(),
+        rows_read=rows_read,
+        rows_used=rows_kept - (duplicates if dedupe else 0),
+        set_aside=invalid,
+        duplicates=duplicates,
+        duplicates_removed=dedupe and duplicates > 0,
+    )
+    return EventLog(table=usable.cache(), report=report)
+
+
+def read_customers(
+    source: Source,
+    *,
+    customer_id: str = "customer_id",
+    table: str | None = None,
+    connection: BaseBackend,
+) -> ibis.Table:
+    """Read a table of customer-level columns, keyed by ``customer_id`` (as text)."""
+    raw = open_table(connection, source, table=table)
+    if customer_id not in raw.columns:
+        raise DataError(
+            f"{describe(source)}: the customer id column '{customer_id}' does not exist; "
+            f"the columns are: {', '.join(raw.columns)}",
+            hint="set `customer_id:` under `data.customers` in the spec",
+            code="missing-column",
+        )
+    others = [name for name in raw.columns if name != customer_id]
+    return raw.select(raw[customer_id].cast("string").name("customer_id"), *others)
+
+
+def _canonical(
+    raw: ibis.Table, mapping: ColumnMapping, timezone: str, name: str, engine: str
+) -> ibis.Table:
+    timestamp_column = raw[mapping.timestamp]
+    text, parsed, offset = _parse_timestamp(
+        timestamp_column, timezone, engine, mapping.timestamp, name
+    )
+    roles = mapping.as_dict()
+    canonical: dict[str, Any] = {
+        "customer_id": raw[mapping.customer_id].cast("string"),
+        "timestamp": parsed,
+        "event": raw[mapping.event].cast("string"),
+    }
+    if mapping.value is not None:
+        canonical["value"] = _number(raw, mapping.value, name)
+    if mapping.channel is not None:
+        canonical["channel"] = raw[mapping.channel].cast("string")
+    if mapping.satisfaction is not None:
+        canonical["satisfaction"] = _number(raw, mapping.satisfaction, name)
+    used = set(roles.values())
+    extras = {
+        (f"{column}_original" if column in canonical else column): raw[column]
+        for column in raw.columns
+        if column not in used
+    }
+    return raw.select(**canonical, **extras, __timestamp_text=text, __offset=offset)
+
+
+def _number(raw: ibis.Table, column: str, name: str) -> ibis.Value:
+    value = raw[column]
+    if value.type().is_numeric():
+        return value.cast("float64")
+    if value.type().is_string():
+        return value.try_cast("float64")
+    raise DataError(
+        f"{name}: column '{column}' holds {value.type()}, not numbers",
+        hint=f"name a numeric column with {OPTION_FOR['value']}",
+        code="column-type",
+    )
+
+
+def _parse_timestamp(
+    column: ibis.Value, timezone: str, engine: str, column_name: str, name: str
+) -> tuple[ibis.Value, ibis.Value, ibis.Value]:
+    """The text of each timestamp (for messages), its UTC value, and whether it had an offset."""
+    kind = column.type()
+    no_offset = ibis.literal(False)
+    if kind.is_timestamp():
+        if kind.timezone is not None:
+            return column.cast("string"), column.cast(dt.Timestamp()), no_offset
+        return column.cast("string"), _to_utc(column, timezone, engine), no_offset
+    if kind.is_date():
+        return column.cast("string"), column.cast(dt.Timestamp()), no_offset
+    if kind.is_integer() or kind.is_floating():
+        return column.cast("string"), _from_epoch(column), no_offset
+    if kind.is_string():
+        text = column.strip()
+        has_offset = text.re_search(OFFSET_PATTERN)
+        with_offset = text.try_cast(dt.Timestamp(timezone="UTC")).cast(dt.Timestamp())
+        naive = _to_utc(text.try_cast(dt.Timestamp()), timezone, engine)
+        return text, has_offset.ifelse(with_offset, naive), has_offset
+    raise DataError(
+        f"{name}: the timestamp column '{column_name}' holds {kind}, not dates and times",
+        hint=f"name the right column with {OPTION_FOR['timestamp']}",
+        code="column-type",
+    )
+
+
+def _from_epoch(column: ibis.Value) -> ibis.Value:
+    """Seconds, milliseconds or microseconds since 1970, told apart by magnitude (ms precision)."""
+    magnitude = column.abs()
+    seconds = (
+        (magnitude < 1e11)
+        .ifelse(column, (magnitude < 1e14).ifelse(column / 1e3, column / 1e6))
+        .cast("float64")
+    )
+    return (seconds * 1e3).round().cast("int64").as_timestamp("ms")
+
+
+def _to_utc(column: ibis.Value, timezone: str, engine: str) -> ibis.Value:
+    """Read naive times as local times in ``timezone`` and express them in UTC."""
+    if timezone.upper() == "UTC":
+        return column
+    if engine == "pyspark":
+        return spark_to_utc_timestamp(column, timezone)
+    return duckdb_timezone(timezone, column).cast(dt.Timestamp())
+
+
+def _count_problems(shaped: ibis.Table) -> dict[str, int]:
+    has_text = shaped.__timestamp_text.notnull()
+    counts = shaped.aggregate(
+        rows=shaped.count(),
+        null_customer_id=shaped.customer_id.isnull().sum(),
+        null_event=shaped.event.isnull().sum(),
+        null_timestamp=(~has_text).sum(),
+        bad_timestamp=(has_text & shaped.timestamp.isnull()).sum(),
+        with_offset=(has_text & shaped.__offset).sum(),
+        without_offset=(has_text & ~shaped.__offset).sum(),
+    ).to_pyarrow()
+    row = {name: int(counts[name][0].as_py() or 0) for name in counts.column_names}
+    row["mixed_offsets"] = int(row.pop("with_offset") > 0 and row.pop("without_offset") > 0)
+    row.pop("without_offset", None)
+    return row
+
+
+def _usable(shaped: ibis.Table) -> ibis.Value:
+    return shaped.customer_id.notnull() & shaped.event.notnull() & shaped.timestamp.notnull()
+
+
+def _numbered(shaped: ibis.Table) -> ibis.Table:
+    return shaped.mutate(__row=ibis.row_number() + 1)
+
+
+def _raise_mixed_offsets(shaped: ibis.Table, mapping: ColumnMapping, name: str) -> None:
+    numbered = _numbered(shaped)
+    examples = []
+    for flag in (True, False):
+        sample = (
+            numbered.filter(numbered.__offset == flag)
+            .order_by("__row")
+            .select("__row", "__timestamp_text")
+            .limit(1)
+            .to_pyarrow()
+            .to_pylist()
+        )
+        examples.extend(sample)
+    shown = " and ".join(f"row {e['__row']}: '{e['__timestamp_text']}'" for e in examples)
+    raise DataError(
+        f"{name}: column '{mapping.timestamp}' mixes timestamps with a UTC offset and "
+        f"timestamps without one ({shown}), so their order cannot be trusted",
+        hint="write every timestamp with an offset (or none), and give the time zone of "
+        "timestamps without one with --timezone",
+        code="mixed-timezones",
+    )
+
+
+def _raise_invalid(
+    shaped: ibis.Table, mapping: ColumnMapping, name: str, invalid: dict[str, int]
+) -> None:
+    numbered = _numbered(shaped)
+    bad = numbered.filter(~_usable(numbered)).order_by("__row").limit(3)
+    examples = bad.select("__row", "customer_id", "event", "__timestamp_text").to_pyarrow()
+    shown = "; ".join(
+        f"row {row['__row']}: {_describe_row(row, mapping)}" for row in examples.to_pylist()
+    )
+    summary = ", ".join(f"{count:,} with {REASONS[reason]}" for reason, count in invalid.items())
+    hint = "fix those rows, or pass --skip-invalid to set them aside (they are counted)"
+    if "bad_timestamp" in invalid:
+        hint = (
+            "write timestamps as ISO 8601 (2024-03-01 14:05:00, optionally with +02:00), "
+            "or pass --skip-invalid to set those rows aside (they are counted)"
+        )
+    raise DataError(
+        f"{name}: rows that cannot be used: {summary}. First ones: {shown}",
+        hint=hint,
+        code="invalid-rows",
+    )
+
+
+def _describe_row(row: dict[str, Any], mapping: ColumnMapping) -> str:
+    problems = []
+    if row["customer_id"] is None:
+        problems.append(f"'{mapping.customer_id}' is empty")
+    if row["event"] is None:
+        problems.append(f"'{mapping.event}' is empty")
+    if row["__timestamp_text"] is None:
+        problems.append(f"'{mapping.timestamp}' is empty")
+    elif not problems:
+        problems.append(f"'{mapping.timestamp}' is '{row['__timestamp_text']}'")
+    return ", ".join(problems)

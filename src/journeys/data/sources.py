@@ -1,0 +1,166 @@
+"""Open a source of rows as an Ibis table: a file, a database URL, or data in memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+import ibis
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+from journeys.errors import DataError
+
+Format = Literal["csv", "parquet", "json", "duckdb"]
+SUFFIXES: dict[str, Format] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".ndjson": "json",
+    ".jsonl": "json",
+    ".duckdb": "duckdb",
+    ".db": "duckdb",
+}
+# A path, a database URL, an Ibis table, a pyarrow table or a pandas DataFrame.
+Source: TypeAlias = str | Path | pa.Table | ibis.Table | Any
+
+
+def describe(source: Source) -> str:
+    """A short name for the source, for messages."""
+    if isinstance(source, str | Path):
+        return str(source)
+    return f"<{type(source).__name__}>"
+
+
+def open_table(
+    con: BaseBackend,
+    source: Source,
+    *,
+    table: str | None = None,
+    format: Format | None = None,
+    text_columns: tuple[str, ...] = (),
+) -> ibis.Table:
+    """Read ``source`` with the connection ``con`` and return it as an Ibis table.
+
+    ``source`` may be a path (CSV, Parquet, JSON or NDJSON, a DuckDB file with
+    ``table``), a database URL that Ibis can connect to (with ``table``), an Ibis
+    table, a pyarrow table or a pandas DataFrame. ``text_columns`` of a CSV file are
+    read as text, not as the type the reader would guess, so that journeys can check
+    them itself (timestamps: mixed offsets, day-month order).
+    """
+    if isinstance(source, ibis.Table):
+        return source
+    if isinstance(source, str) and "://" in source:
+        return _database_table(source, table)
+    if isinstance(source, str | Path):
+        return _file_table(con, Path(source), table, format, text_columns)
+    try:
+        return con.create_table(ibis.util.gen_name("journeys_input"), source, temp=True)
+    except Exception as error:
+        raise DataError(
+            f"cannot use a {type(source).__name__} as events: {error}",
+            hint="pass a file path, a database URL, an Ibis table, a pyarrow table or a DataFrame",
+            code="source",
+        ) from None
+
+
+def _database_table(url: str, table: str | None) -> ibis.Table:
+    if table is None:
+        raise DataError(
+            f"{url} is a database; which table holds the events?",
+            hint="name it with --table (or `table:` in the spec's data section)",
+            code="source",
+        )
+    try:
+        con = ibis.connect(url)
+        return con.table(table)
+    except Exception as error:
+        raise DataError(
+            f"cannot read table '{table}' from {url}: {error}",
+            hint="check the URL, the credentials and the table name",
+            code="source",
+        ) from None
+
+
+def _file_table(
+    con: BaseBackend,
+    path: Path,
+    table: str | None,
+    format: Format | None,
+    text_columns: tuple[str, ...],
+) -> ibis.Table:
+    if not path.exists():
+        raise DataError(f"{path} does not exist", hint="check the path", code="source")
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataError(f"{path} is empty", hint="give a file with events in it", code="empty")
+    kind = format or SUFFIXES.get(path.suffix.lower())
+    if kind is None and path.is_dir():
+        kind = "parquet"
+    if kind is None:
+        raise DataError(
+            f"cannot tell the format of {path} from its name",
+            hint="give the format (csv, parquet, json, duckdb) with --format",
+            code="source",
+        )
+    try:
+        if kind == "csv":
+            return _csv_table(con, path, text_columns)
+        if kind == "parquet":
+            pattern = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
+            return con.read_parquet(pattern)
+        if kind == "json":
+            return con.read_json(str(path))
+        return _duckdb_file_table(path, table)
+    except DataError:
+        raise
+    except Exception as error:
+        raise DataError(
+            f"cannot read {path} as {kind}: {_first_line(error)}",
+            hint="check that the file is complete and of the format its name says",
+            code="source",
+        ) from None
+
+
+def is_csv(source: Source, format: Format | None) -> bool:
+    """Whether ``source`` is read as a CSV file."""
+    if format is not None:
+        return format == "csv"
+    return isinstance(source, str | Path) and SUFFIXES.get(Path(source).suffix.lower()) == "csv"
+
+
+def _csv_table(con: BaseBackend, path: Path, text_columns: tuple[str, ...]) -> ibis.Table:
+    if con.name == "duckdb":
+        types = dict.fromkeys(text_columns, "VARCHAR")
+        return con.read_csv(str(path), types=types) if types else con.read_csv(str(path))
+    if text_columns:
+        # Spark's reader cannot take the type of one column; read every column as text.
+        return con.read_csv(str(path), inferSchema=False)
+    return con.read_csv(str(path))
+
+
+def _duckdb_file_table(path: Path, table: str | None) -> ibis.Table:
+    con = ibis.duckdb.connect(str(path), read_only=True)
+    tables = con.list_tables()
+    if table is None:
+        if len(tables) != 1:
+            raise DataError(
+                f"{path} holds {len(tables)} tables ({', '.join(tables) or 'none'}); "
+                "which one holds the events?",
+                hint="name it with --table (or `table:` in the spec's data section)",
+                code="source",
+            )
+        table = tables[0]
+    if table not in tables:
+        raise DataError(
+            f"{path} has no table '{table}'; it has: {', '.join(tables) or 'none'}",
+            hint="name an existing table with --table",
+            code="source",
+        )
+    return con.table(table)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -1,0 +1,205 @@
+"""The journey spec: stages, touchpoints, personas, milestones and where the data is.
+
+Every model forbids unknown keys, so a misspelt key is reported instead of ignored.
+Cross-references (a touchpoint's stage, a milestone's touchpoints) are checked after
+the fields, and each problem keeps the path of the field it is about so that the YAML
+loader can point at the line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+Location = tuple[str | int, ...]
+
+Scalar = str | int | float | bool
+
+
+def _as_list(value: Any) -> Any:
+    """Accept a single value where a list is expected (``events: purchase``)."""
+    if isinstance(value, str | int | float | bool):
+        return [value]
+    return value
+
+
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$",
+        description="Letters, digits, '_' and '-', starting with a letter or '_'.",
+    ),
+]
+EventNames = Annotated[list[str], BeforeValidator(_as_list), Field(min_length=1)]
+
+
+class SpecModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class CrossReferenceError(ValueError):
+    """Problems between fields of a valid shape, each with the path it is about."""
+
+    def __init__(self, problems: list[tuple[Location, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in problems))
+
+
+class Condition(SpecModel):
+    """A condition on one column of an event (or of a customer, for personas).
+
+    Give exactly one of ``equals``, ``in`` and ``regex``.
+    """
+
+    column: str = Field(min_length=1)
+    equals: Scalar | None = None
+    in_: Annotated[list[Scalar] | None, Field(alias="in", min_length=1)] = None
+    regex: str | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        given = [name for name in ("equals", "in_", "regex") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'equals', 'in' or 'regex'")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as error:
+                raise ValueError(f"'regex' is not a valid regular expression: {error}") from None
+        return self
+
+
+class Stage(SpecModel):
+    """A stage of the journey, such as awareness, purchase or onboarding."""
+
+    id: Identifier
+    name: str
+    description: str = ""
+
+
+class Touchpoint(SpecModel):
+    """A point of contact: its stage, channel, owning department and the events that are it."""
+
+    id: Identifier
+    name: str
+    stage: str
+    channel: str | None = None
+    owner: str | None = Field(default=None, description="The department that owns it.")
+    description: str = ""
+    events: EventNames = Field(description="Event names that are this touchpoint.")
+    where: list[Condition] = Field(
+        default_factory=list, description="Further conditions on the event's columns (all hold)."
+    )
+
+
+class Persona(SpecModel):
+    """A kind of customer, recognised by conditions on customer-level columns."""
+
+    id: Identifier
+    name: str
+    description: str = ""
+    where: list[Condition] = Field(min_length=1)
+
+
+class Milestone(SpecModel):
+    """A named moment such as ``purchase``: given by event names and/or touchpoints."""
+
+    id: Identifier
+    name: str
+    events: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+    touchpoints: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+    where: list[Condition] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> Milestone:
+        if not self.events and not self.touchpoints:
+            raise ValueError("give 'events' or 'touchpoints' (or both)")
+        return self
+
+
+class Columns(SpecModel):
+    """Which columns of the events hold what. Unset ones are detected where unambiguous."""
+
+    customer_id: str | None = None
+    timestamp: str | None = None
+    event: str | None = None
+    value: str | None = Field(default=None, description="Revenue or amount of the event.")
+    channel: str | None = None
+    satisfaction: str | None = Field(default=None, description="A CSAT or NPS score.")
+
+
+class Customers(SpecModel):
+    """An optional table of customer-level columns (plan, country, acquisition channel)."""
+
+    source: str = Field(description="A file path (relative to the spec) or a database URL.")
+    table: str | None = None
+    customer_id: str = "customer_id"
+
+
+class DataSource(SpecModel):
+    """Where the events are and how to read them."""
+
+    events: str = Field(description="A file path (relative to the spec) or a database URL.")
+    table: str | None = Field(default=None, description="The table, for a database source.")
+    format: Literal["csv", "parquet", "json", "duckdb"] | None = None
+    columns: Columns = Field(default_factory=Columns)
+    customers: Customers | None = None
+    timezone: str = Field(
+        default="UTC", description="The time zone of timestamps written without an offset."
+    )
+    engine: Literal["duckdb", "spark"] = "duckdb"
+
+
+class Spec(SpecModel):
+    """A customer journey: its stages, touchpoints, personas and milestones."""
+
+    name: str
+    description: str = ""
+    data: DataSource | None = None
+    stages: list[Stage] = Field(min_length=1)
+    touchpoints: list[Touchpoint] = Field(default_factory=list)
+    personas: list[Persona] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Spec:
+        problems: list[tuple[Location, str]] = []
+        for section in ("stages", "touchpoints", "personas", "milestones"):
+            seen: set[str] = set()
+            for index, item in enumerate(getattr(self, section)):
+                if item.id in seen:
+                    problems.append(((section, index, "id"), f"id '{item.id}' is used twice"))
+                seen.add(item.id)
+        stage_ids = list(dict.fromkeys(stage.id for stage in self.stages))
+        for index, touchpoint in enumerate(self.touchpoints):
+            if touchpoint.stage not in stage_ids:
+                known = ", ".join(stage_ids)
+                message = f"unknown stage '{touchpoint.stage}'; the stages are {known}"
+                problems.append((("touchpoints", index, "stage"), message))
+        touchpoint_ids = {touchpoint.id for touchpoint in self.touchpoints}
+        for index, milestone in enumerate(self.milestones):
+            for position, name in enumerate(milestone.touchpoints):
+                if name not in touchpoint_ids:
+                    problems.append(
+                        (
+                            ("milestones", index, "touchpoints", position),
+                            f"unknown touchpoint '{name}'",
+                        )
+                    )
+        if problems:
+            raise CrossReferenceError(problems)
+        return self
+
+    def stage(self, stage_id: str) -> Stage:
+        """The stage with this id."""
+        return next(stage for stage in self.stages if stage.id == stage_id)
+
+    def milestone(self, milestone_id: str) -> Milestone | None:
+        """The milestone with this id, or None when the spec has none."""
+        return next((m for m in self.milestones if m.id == milestone_id), None)
+
+    def touchpoint(self, touchpoint_id: str) -> Touchpoint | None:
+        """The touchpoint with this id, or None."""
+        return next((t for t in self.touchpoints if t.id == touchpoint_id), None)

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from journeys.errors import SpecError
+from journeys.spec import load_spec, parse_spec, spec_json_schema
+
+VALID = """\
+name: Shop
+data:
+  events: events.csv
+  columns:
+    customer_id: user_id
+stages:
+  - id: consideration
+    name: Consideration
+  - id: purchase
+    name: Purchase
+touchpoints:
+  - id: catalog
+    name: Catalog
+    stage: consideration
+    channel: web
+    owner: marketing
+    events: catalog
+  - id: paid
+    name: Payment
+    stage: purchase
+    events: [payment_done]
+    where:
+      - column: method
+        in: [card, cash]
+personas:
+  - id: big
+    name: Big spender
+    where:
+      - {column: plan, equals: premium}
+milestones:
+  - id: purchase
+    name: Purchase
+    touchpoints: paid
+"""
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, "journey.yaml")
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_a_valid_spec_reads_into_models() -> None:
+    spec = parse_spec(VALID)
+    assert [stage.id for stage in spec.stages] == ["consideration", "purchase"]
+    assert spec.touchpoints[0].events == ["catalog"]
+    assert spec.touchpoints[1].where[0].in_ == ["card", "cash"]
+    assert spec.milestones[0].touchpoints == ["paid"]
+    assert spec.data is not None
+    assert spec.data.columns.customer_id == "user_id"
+
+
+def test_relative_data_paths_are_read_from_the_spec_folder(tmp_path: Path) -> None:
+    (tmp_path / "journey.yaml").write_text(VALID)
+    spec = load_spec(tmp_path / "journey.yaml")
+    assert spec.data is not None
+    assert spec.data.events == str(tmp_path / "events.csv")
+
+
+def test_an_unknown_key_is_located_at_its_key() -> None:
+    text = VALID.replace("    channel: web\n", "    colour: web\n")
+    assert problems_of(text) == ["journey.yaml:15:5: unknown key 'colour' (touchpoints.0.colour)"]
+
+
+def test_an_unknown_stage_names_the_known_ones() -> None:
+    text = VALID.replace("stage: purchase", "stage: checkout")
+    assert problems_of(text) == [
+        "journey.yaml:20:12: unknown stage 'checkout'; the stages are consideration, purchase "
+        "(touchpoints.1.stage)"
+    ]
+
+
+def test_every_cross_reference_problem_is_reported() -> None:
+    text = VALID.replace("stage: purchase", "stage: checkout").replace(
+        "touchpoints: paid", "touchpoints: [paid, refund]"
+    )
+    text = text.replace(
+        "id: purchase\n    name: Purchase\ntouch", "id: consideration\n    name: P\ntouch"
+    )
+    found = problems_of(text)
+    assert "journey.yaml:9:9: id 'consideration' is used twice (stages.1.id)" in found
+    assert any("unknown touchpoint 'refund'" in problem for problem in found)
+    assert len(found) == 3
+
+
+def test_a_missing_field_points_at_its_mapping() -> None:
+    text = VALID.replace("    name: Big spender\n", "")
+    assert problems_of(text) == ["journey.yaml:26:5: 'name' is required (personas.0.name)"]
+
+
+def test_a_condition_needs_exactly_one_test() -> None:
+    text = VALID.replace("{column: plan, equals: premium}", "{column: plan, equals: a, regex: b}")
+    found = problems_of(text)
+    assert len(found) == 1
+    assert found[0].startswith("journey.yaml:29:9: give exactly one of 'equals', 'in' or 'regex'")
+
+
+def test_a_bad_regular_expression_is_reported() -> None:
+    text = VALID.replace("in: [card, cash]", "regex: '(card'")
+    (found,) = problems_of(text)
+    assert "'regex' is not a valid regular expression" in found
+    assert found.startswith("journey.yaml:23:9:")
+
+
+def test_broken_yaml_names_line_and_column() -> None:
+    (found,) = problems_of("name: x\nstages: [a, b\n")
+    assert found.startswith("journey.yaml:3:1: not valid YAML")
+
+
+def test_an_empty_file_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("")
+    with pytest.raises(SpecError, match="the file is empty"):
+        load_spec(path)
+
+
+def test_a_missing_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="does not exist"):
+        load_spec(tmp_path / "nope.yaml")
+
+
+def test_the_json_schema_describes_the_spec() -> None:
+    schema = json.loads(spec_json_schema())
+    assert schema["title"] == "Spec"
+    assert set(schema["required"]) == {"name", "stages"}
+    assert schema["additionalProperties"] is False
+    condition = schema["$defs"]["Condition"]["properties"]
+    assert "in" in condition
