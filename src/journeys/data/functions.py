@@ -18,3 +18,20 @@ def spark_to_utc_timestamp(ts: dt.timestamp, tz: dt.string) -> dt.timestamp:
 @ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
 def duckdb_timezone(tz: dt.string, ts: dt.timestamp) -> UTC_TIMESTAMP:  # type: ignore[valid-type]
     """DuckDB: read ``ts`` as a local time in ``tz`` and give the instant."""
+
+
+@ibis.udf.scalar.builtin(name="epoch_us")  # type: ignore[untyped-decorator]
+def duckdb_epoch_us(ts: dt.timestamp) -> dt.int64:
+    """DuckDB: microseconds since 1970-01-01 UTC."""
+
+
+@ibis.udf.scalar.builtin(name="unix_micros")  # type: ignore[untyped-decorator]
+def spark_unix_micros(ts: dt.timestamp) -> dt.int64:
+    """Spark: microseconds since 1970-01-01 UTC."""
+
+
+def epoch_microseconds(ts: ibis.Value, engine: str) -> ibis.Value:
+    """Microseconds since 1970 as an integer: an exact order key that range windows accept."""
+    if engine == "pyspark":
+        return spark_unix_micros(ts)
+    return duckdb_epoch_us(ts)

@@ -1,7 +1,8 @@
 """Read events into the canonical shape every analysis expects, checking them on the way.
 
 The canonical event table has ``customer_id`` (string), ``timestamp`` (UTC, without
-a zone), ``event`` (string), the optional ``value``, ``channel`` and ``satisfaction``,
+a zone), ``timestamp_us`` (the same instant as microseconds since 1970: an exact order
+key for windows on every engine), ``event`` (string), the optional ``value``, ``channel`` and ``satisfaction``,
 and every other column of the source under its own name. Rows that cannot be used are
 an error, or, when asked, set aside and counted; exact duplicates are counted and only
 removed when asked.
@@ -18,10 +19,14 @@ from ibis.backends import BaseBackend
 
 from journeys.data.columns import OPTION_FOR, ColumnMapping, resolve_columns
 from journeys.data.engine import EngineName, connect
-from journeys.data.functions import duckdb_timezone, spark_to_utc_timestamp
+from journeys.data.functions import (
+    duckdb_timezone,
+    epoch_microseconds,
+    spark_to_utc_timestamp,
+)
 from journeys.data.sources import Format, Source, describe, is_csv, open_table
 from journeys.errors import DataError
-from journeys.spec.models import Columns
+from journeys.spec.models import Columns, Spec
 
 OnInvalid = Literal["error", "skip"]
 OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
@@ -66,10 +71,17 @@ class LoadReport:
 
 @dataclass(frozen=True)
 class EventLog:
-    """Events in canonical form, ready for every analysis, and how they were read."""
+    """Events in canonical form, ready for every analysis, and how they were read.
+
+    With a journey spec applied (:func:`journeys.apply_spec`), each event also has its
+    ``touchpoint``, ``stage``, ``owner`` and ``touchpoint_channel`` (null when unmapped)
+    and each customer a ``persona``; ``spec`` is then the spec.
+    """
 
     table: ibis.Table
     report: LoadReport
+    spec: Spec | None = None
+    unmapped_events: int = 0
 
     @property
     def has_value(self) -> bool:
@@ -187,6 +199,7 @@ def _canonical(
     canonical: dict[str, Any] = {
         "customer_id": raw[mapping.customer_id].cast("string"),
         "timestamp": parsed,
+        "timestamp_us": epoch_microseconds(parsed, engine),
         "event": raw[mapping.event].cast("string"),
     }
     if mapping.value is not None:

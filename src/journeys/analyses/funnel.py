@@ -1,0 +1,460 @@
+"""Funnels: how many customers go through a sequence of steps, where they drop off, how long it takes.
+
+Three kinds of funnel share one context and differ only in how a customer's events
+reach each step:
+
+- ``ordered`` (the default): the steps happen in order; other events may come between.
+- ``strict``: each step is the customer's very next event after the previous step.
+- ``any``: the steps happen in any order; step *k* counts customers who did *k* of them.
+
+A customer enters the funnel with any event of the first step. With a conversion
+``window``, every later step must fall within the window from that entry, and with a
+step's ``max_interval``, within that interval from the previous step. The funnel
+counts a customer as reaching a step if *some* sequence of their events does so (a
+later entry may succeed where an earlier one timed out). A step happens strictly
+after the previous one: two events at the same microsecond are not in order.
+
+An ``optional`` step may be skipped: the next step may follow the step before it.
+An exclusion drops a sequence in which the exclusion event happens between two steps.
+
+Everything is computed in the engine, with one pass of window functions per step over
+the events that match some step (not one scan per step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+import ibis
+import pandas as pd
+from pydantic import Field, model_validator
+
+from journeys.analyses.base import Params, Result, records
+from journeys.analyses.matching import Matcher
+from journeys.data.reader import EventLog
+from journeys.errors import OptionsError
+from journeys.params import Duration, format_duration, microseconds
+
+if TYPE_CHECKING:
+    from plotly.graph_objects import Figure
+
+FunnelMode = Literal["ordered", "strict", "any"]
+NULL_INT = ibis.null("int64")
+
+
+class FunnelStep(Params):
+    """One step: a name (or ``a|b`` alternatives), whether it may be skipped, its time limit.
+
+    A plain string is read as a step, and a trailing ``?`` makes it optional
+    (``"coupon?"``).
+    """
+
+    name: str = Field(min_length=1)
+    optional: bool = False
+    max_interval: Duration | None = Field(
+        default=None, description="Longest time allowed since the previous step."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            name = value.strip()
+            optional = name.endswith("?")
+            return {"name": name.removesuffix("?").strip(), "optional": optional}
+        return value
+
+
+class Exclusion(Params):
+    """Sequences in which ``event`` happens between step ``from_step`` and ``to_step`` fail."""
+
+    event: str = Field(min_length=1)
+    from_step: int = Field(default=1, ge=1, description="1-based.")
+    to_step: int | None = Field(default=None, ge=2, description="1-based; default the last.")
+
+
+class FunnelParams(Params):
+    """What funnel to build."""
+
+    steps: list[FunnelStep] = Field(min_length=2)
+    mode: FunnelMode = "ordered"
+    window: Duration | None = Field(
+        default=None, description="Longest time from entering the funnel to each later step."
+    )
+    exclusions: list[Exclusion] = Field(default_factory=list)
+    by: str | None = Field(
+        default=None,
+        description="Break down by this column (its value at the customer's entry) or 'persona'.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FunnelParams:
+        if self.steps[0].optional:
+            raise ValueError("the first step cannot be optional")
+        if self.steps[-1].optional:
+            raise ValueError("the last step cannot be optional")
+        for exclusion in self.exclusions:
+            to_step = exclusion.to_step or len(self.steps)
+            if not exclusion.from_step < to_step <= len(self.steps):
+                raise ValueError(
+                    f"exclusion '{exclusion.event}' runs from step {exclusion.from_step} "
+                    f"to step {to_step}; both must be steps 1 to {len(self.steps)}, in order"
+                )
+        if self.mode != "ordered" and self.exclusions:
+            raise ValueError("exclusions apply to ordered funnels only")
+        if self.mode == "any" and any(s.optional or s.max_interval for s in self.steps):
+            raise ValueError("an any-order funnel has no optional steps or step intervals")
+        return self
+
+    def window_us(self) -> int | None:
+        """The conversion window in microseconds."""
+        return None if self.window is None else microseconds(self.window)
+
+
+@dataclass(frozen=True)
+class FunnelResult(Result):
+    """Customers per step, conversion, drop-off and time between steps.
+
+    ``steps`` has a row per step; ``breakdown`` the same per value of ``params.by``;
+    ``customers`` (an Ibis table, computed on demand) the last step each customer
+    reached, for export.
+    """
+
+    params: FunnelParams
+    steps: pd.DataFrame
+    breakdown: pd.DataFrame | None
+    customers: ibis.Table
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.steps if self.breakdown is None else self.breakdown
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "mode": self.params.mode,
+            "window": None if self.params.window is None else format_duration(self.params.window),
+            "steps": records(self.steps),
+        }
+        if self.breakdown is not None:
+            groups = [
+                {"value": value, "steps": records(group.drop(columns="by_value"))}
+                for value, group in self.breakdown.groupby("by_value", sort=False, dropna=False)
+            ]
+            result["breakdown"] = {"by": self.params.by, "groups": groups}
+        return result
+
+    def figure(self) -> Figure:
+        from journeys.plots.funnel import funnel_figure
+
+        return funnel_figure(self)
+
+
+def funnel(events: EventLog, params: FunnelParams | Sequence[str]) -> FunnelResult:
+    """Build a funnel over ``events``.
+
+    Parameters
+    ----------
+    events
+        Events from :func:`journeys.read_events` (with a spec applied, steps may name
+        touchpoints, stages and milestones).
+    params
+        A :class:`FunnelParams`, or just the steps.
+
+    Examples
+    --------
+    >>> result = funnel(events, ["catalog", "product1|product2", "cart"])  # doctest: +SKIP
+    >>> result.steps[["step", "customers"]]  # doctest: +SKIP
+    """
+    if not isinstance(params, FunnelParams):
+        params = FunnelParams(steps=[FunnelStep.model_validate(step) for step in params])
+    context = FunnelContext.build(events, params)
+    per_customer = FUNNELS[params.mode](context).per_customer().cache()
+    steps = _summarise(per_customer, params, by=False)
+    breakdown = _summarise(per_customer, params, by=True) if params.by else None
+    return FunnelResult(
+        params=params,
+        steps=steps,
+        breakdown=breakdown,
+        customers=_last_steps(per_customer, params),
+    )
+
+
+@dataclass(frozen=True)
+class FunnelContext:
+    """The events a funnel looks at, with a ``m{k}`` column per step (does it match)."""
+
+    params: FunnelParams
+    table: ibis.Table
+    all_events: ibis.Table
+
+    @classmethod
+    def build(cls, events: EventLog, params: FunnelParams) -> FunnelContext:
+        matcher = Matcher(events)
+        table = events.table
+        flags = {f"m{k}": p for k, p in enumerate(matcher.predicates([s.name for s in params.steps]))}
+        exclusions = {
+            f"x{j}": matcher.predicate(exclusion.event)
+            for j, exclusion in enumerate(params.exclusions)
+        }
+        by = _breakdown_column(table, params.by, events)
+        marked = table.select(
+            "customer_id",
+            "timestamp_us",
+            "event",
+            by_value=by,
+            **flags,
+            **exclusions,
+        )
+        relevant = ibis.literal(False)
+        for flag in [*flags, *exclusions]:
+            relevant |= marked[flag]
+        return cls(params=params, table=marked.filter(relevant), all_events=marked)
+
+
+def _breakdown_column(table: ibis.Table, by: str | None, events: EventLog) -> ibis.Value:
+    if by is None:
+        return ibis.null("string")
+    if by not in table.columns:
+        if by == "persona":
+            raise OptionsError(
+                "a breakdown by persona needs a journey spec with personas",
+                hint="pass --spec SPEC whose `personas:` section describes them",
+                code="unknown-column",
+            )
+        internal = {"timestamp_us", "touchpoint_channel"}
+        listing = ", ".join(c for c in table.columns if c not in internal)
+        raise OptionsError(
+            f"cannot break down by '{by}': the events have no such column; "
+            f"they have: {listing}",
+            hint="name one of those columns with --by",
+            code="unknown-column",
+        )
+    return table[by].cast("string").fill_null("(none)")
+
+
+class FunnelKind:
+    """How a customer's events reach each step; subclasses are the funnel modes.
+
+    ``per_customer`` returns one row per customer who entered the funnel, with
+    ``by_value``, ``reached{k}`` (bool) and ``gap{k}`` (microseconds since the previous
+    step, on the customer's first arrival at step ``k``).
+    """
+
+    def __init__(self, context: FunnelContext) -> None:
+        self.context = context
+        self.params = context.params
+        self.count = len(context.params.steps)
+
+    def per_customer(self) -> ibis.Table:
+        table = self.arrivals()
+        aggregates: dict[str, Any] = {
+            "by_value": table.by_value.argmin(table.timestamp_us, where=table.a0.notnull())
+        }
+        for k in range(self.count):
+            arrived = table[f"a{k}"].notnull()
+            aggregates[f"reached{k}"] = arrived.any()
+            aggregates[f"gap{k}"] = table[f"gap{k}"].argmin(table.timestamp_us, where=arrived)
+        per_customer = table.group_by("customer_id").aggregate(**aggregates)
+        return per_customer.filter(per_customer.reached0)
+
+    def arrivals(self) -> ibis.Table:
+        """Events with ``a{k}`` (non-null where the event completes step k) and ``gap{k}``."""
+        raise NotImplementedError
+
+
+def _best(first: ibis.Value, second: ibis.Value) -> ibis.Value:
+    """The larger of two values, either of which may be null."""
+    return ibis.cases(
+        (first.isnull(), second),
+        (second.isnull(), first),
+        else_=ibis.greatest(first, second),
+    )
+
+
+class OrderedFunnel(FunnelKind):
+    """Steps in order, other events allowed between them.
+
+    For each step-k event, ``a{k}`` is the latest entry time (anchor) among the
+    sequences that reach it: the latest anchor leaves the most room in the window.
+    ``c{k}`` is what may precede step k+1: ``a{k}``, or for an optional step also what
+    could precede it.
+    """
+
+    def arrivals(self) -> ibis.Table:
+        table = self.context.table
+        window_us = self.params.window_us()
+        ts = table.timestamp_us
+        table = table.mutate(
+            a0=table.m0.ifelse(ts, NULL_INT), gap0=NULL_INT, c0=table.m0.ifelse(ts, NULL_INT)
+        )
+        segments = self._exclusion_segments(table)
+        table = table.mutate(**segments)
+        for k in range(1, self.count):
+            step = self.params.steps[k]
+            limits = [
+                microseconds(limit) for limit in (step.max_interval, self.params.window) if limit
+            ]
+            frame = ibis.window(
+                group_by=["customer_id", *self._segments_for(k)],
+                order_by="timestamp_us",
+                range=(-min(limits) if limits else None, -1),
+            )
+            previous = table[f"c{k - 1}"]
+            anchor = previous.max().over(frame)
+            latest = previous.notnull().ifelse(table.timestamp_us, NULL_INT).max().over(frame)
+            arrived = table[f"m{k}"] & anchor.notnull()
+            if window_us is not None:
+                arrived &= (table.timestamp_us - anchor) <= window_us
+            table = table.mutate(
+                **{
+                    f"a{k}": arrived.ifelse(anchor, NULL_INT),
+                    f"gap{k}": arrived.ifelse(table.timestamp_us - latest, NULL_INT),
+                }
+            )
+            carried = table[f"a{k}"]
+            if step.optional:
+                carried = _best(carried, table[f"c{k - 1}"])
+            table = table.mutate(**{f"c{k}": carried})
+        return table
+
+    def _exclusion_segments(self, table: ibis.Table) -> dict[str, ibis.Value]:
+        running = ibis.window(group_by="customer_id", order_by="timestamp_us", range=(None, 0))
+        return {
+            f"seg{j}": table[f"x{j}"].cast("int64").sum().over(running)
+            for j in range(len(self.params.exclusions))
+        }
+
+    def _segments_for(self, k: int) -> list[str]:
+        """Exclusion segments that step k (0-based) must share with its predecessor."""
+        names = []
+        for j, exclusion in enumerate(self.params.exclusions):
+            to_step = exclusion.to_step or self.count
+            if exclusion.from_step - 1 < k <= to_step - 1:
+                names.append(f"seg{j}")
+        return names
+
+
+class StrictFunnel(FunnelKind):
+    """Each step is the very next event of the customer after the previous step."""
+
+    def arrivals(self) -> ibis.Table:
+        table = self.context.all_events
+        ts = table.timestamp_us
+        window_us = self.params.window_us()
+        table = table.mutate(
+            a0=table.m0.ifelse(ts, NULL_INT), gap0=NULL_INT, c0=table.m0.ifelse(ts, NULL_INT)
+        )
+        order = ibis.window(group_by="customer_id", order_by=["timestamp_us", "event"])
+        table = table.mutate(previous_us=table.timestamp_us.lag().over(order))
+        for k in range(1, self.count):
+            step = self.params.steps[k]
+            anchor = table[f"c{k - 1}"].lag().over(order)
+            gap = table.timestamp_us - table.previous_us
+            arrived = table[f"m{k}"] & anchor.notnull() & (gap > 0)
+            if window_us is not None:
+                arrived &= (table.timestamp_us - anchor) <= window_us
+            if step.max_interval is not None:
+                arrived &= gap <= microseconds(step.max_interval)
+            table = table.mutate(
+                **{f"a{k}": arrived.ifelse(anchor, NULL_INT), f"gap{k}": arrived.ifelse(gap, NULL_INT)}
+            )
+            carried = table[f"a{k}"]
+            if step.optional:
+                carried = _best(carried, table[f"c{k - 1}"])
+            table = table.mutate(**{f"c{k}": carried})
+        return table
+
+
+class AnyOrderFunnel(FunnelKind):
+    """The steps in any order: step k counts customers who did k different steps.
+
+    Each step event starts a candidate window; the number of different steps found
+    from it to the end of the window is counted, and the customer's best window counts.
+    Time between steps is not defined for this kind of funnel.
+    """
+
+    def per_customer(self) -> ibis.Table:
+        table = self.context.table
+        window_us = self.params.window_us()
+        frame = ibis.window(
+            group_by="customer_id", order_by="timestamp_us", range=(0, window_us)
+        )
+        done = ibis.literal(0)
+        for k in range(self.count):
+            next_time = table[f"m{k}"].ifelse(table.timestamp_us, NULL_INT).min().over(frame)
+            done += next_time.notnull().cast("int64")
+        table = table.mutate(done=done)
+        best = table.done.max()
+        aggregates: dict[str, Any] = {"by_value": table.by_value.argmin(table.timestamp_us)}
+        for k in range(self.count):
+            aggregates[f"reached{k}"] = best >= k + 1
+            aggregates[f"gap{k}"] = NULL_INT
+        return table.group_by("customer_id").aggregate(**aggregates)
+
+
+FUNNELS: dict[FunnelMode, type[FunnelKind]] = {
+    "ordered": OrderedFunnel,
+    "strict": StrictFunnel,
+    "any": AnyOrderFunnel,
+}
+
+
+def _summarise(per_customer: ibis.Table, params: FunnelParams, *, by: bool) -> pd.DataFrame:
+    aggregates: dict[str, Any] = {}
+    for k in range(len(params.steps)):
+        reached = per_customer[f"reached{k}"]
+        seconds = per_customer[f"gap{k}"] / 1e6
+        aggregates[f"customers{k}"] = reached.cast("int64").sum()
+        aggregates[f"median{k}"] = seconds.quantile(0.5, where=reached)
+        aggregates[f"p90{k}"] = seconds.quantile(0.9, where=reached)
+    grouped = per_customer.group_by("by_value") if by else per_customer
+    frame = grouped.aggregate(**aggregates).to_pandas()
+    if by:
+        frame = frame.sort_values(by="customers0", ascending=False, kind="stable")
+    rows = []
+    for _, row in frame.iterrows():
+        first = float(row["customers0"] or 0)
+        previous = first
+        for k, step in enumerate(params.steps):
+            customers = int(row[f"customers{k}"] or 0)
+            line = {
+                "by_value": row["by_value"] if by else None,
+                "step": step.name if not step.optional else f"{step.name}?",
+                "index": k + 1,
+                "customers": customers,
+                "conversion_from_previous": customers / previous if previous else None,
+                "conversion_from_first": customers / first if first else None,
+                "drop_off": int(previous - customers) if k else 0,
+                "drop_off_rate": 1 - customers / previous if previous and k else 0.0,
+                "median_seconds_from_previous": _seconds(row[f"median{k}"]) if k else None,
+                "p90_seconds_from_previous": _seconds(row[f"p90{k}"]) if k else None,
+            }
+            rows.append(line)
+            previous = customers
+    table = pd.DataFrame(rows)
+    return table if by else table.drop(columns="by_value")
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _last_steps(per_customer: ibis.Table, params: FunnelParams) -> ibis.Table:
+    last = ibis.cases(
+        *[(per_customer[f"reached{k}"], k + 1) for k in reversed(range(len(params.steps)))],
+        else_=0,
+    )
+    names = ibis.cases(
+        *[(last == k + 1, step.name) for k, step in enumerate(params.steps)], else_=None
+    )
+    columns: dict[str, Any] = {"last_step": last, "last_step_name": names}
+    if params.by:
+        columns[params.by] = per_customer.by_value
+    return per_customer.select("customer_id", **columns).order_by("customer_id")
+
+
+def describe_window(window: timedelta | None) -> str:
+    """The conversion window as a person reads it."""
+    return "no time limit" if window is None else f"within {format_duration(window)}"
