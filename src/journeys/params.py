@@ -22,8 +22,7 @@ def parse_duration(value: Any) -> Any:
         match = _DURATION.match(value)
         if match is None:
             raise ValueError(
-                f"'{value}' is not a duration; write a number and a unit: "
-                "45s, 90m, 12h, 30d or 2w"
+                f"'{value}' is not a duration; write a number and a unit: 45s, 90m, 12h, 30d or 2w"
             )
         return timedelta(seconds=float(match.group(1)) * UNITS[match.group(2)])
     return value

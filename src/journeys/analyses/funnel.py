@@ -1,4 +1,4 @@
-"""Funnels: how many customers go through a sequence of steps, where they drop off, how long it takes.
+"""Funnels: how many customers go through a sequence of steps, where they drop off, how long.
 
 Three kinds of funnel share one context and differ only in how a customer's events
 reach each step:
@@ -15,7 +15,9 @@ later entry may succeed where an earlier one timed out). A step happens strictly
 after the previous one: two events at the same microsecond are not in order.
 
 An ``optional`` step may be skipped: the next step may follow the step before it.
-An exclusion drops a sequence in which the exclusion event happens between two steps.
+An exclusion of event X from step i to step j drops a sequence from step i+1 on once X
+happens after its step-i event (up to and including the time of a later step, up to
+step j): those customers may still convert through another sequence without X.
 
 Everything is computed in the engine, with one pass of window functions per step over
 the events that match some step (not one scan per step).
@@ -193,7 +195,9 @@ class FunnelContext:
     def build(cls, events: EventLog, params: FunnelParams) -> FunnelContext:
         matcher = Matcher(events)
         table = events.table
-        flags = {f"m{k}": p for k, p in enumerate(matcher.predicates([s.name for s in params.steps]))}
+        flags = {
+            f"m{k}": p for k, p in enumerate(matcher.predicates([s.name for s in params.steps]))
+        }
         exclusions = {
             f"x{j}": matcher.predicate(exclusion.event)
             for j, exclusion in enumerate(params.exclusions)
@@ -226,8 +230,7 @@ def _breakdown_column(table: ibis.Table, by: str | None, events: EventLog) -> ib
         internal = {"timestamp_us", "touchpoint_channel"}
         listing = ", ".join(c for c in table.columns if c not in internal)
         raise OptionsError(
-            f"cannot break down by '{by}': the events have no such column; "
-            f"they have: {listing}",
+            f"cannot break down by '{by}': the events have no such column; they have: {listing}",
             hint="name one of those columns with --by",
             code="unknown-column",
         )
@@ -358,7 +361,10 @@ class StrictFunnel(FunnelKind):
             if step.max_interval is not None:
                 arrived &= gap <= microseconds(step.max_interval)
             table = table.mutate(
-                **{f"a{k}": arrived.ifelse(anchor, NULL_INT), f"gap{k}": arrived.ifelse(gap, NULL_INT)}
+                **{
+                    f"a{k}": arrived.ifelse(anchor, NULL_INT),
+                    f"gap{k}": arrived.ifelse(gap, NULL_INT),
+                }
             )
             carried = table[f"a{k}"]
             if step.optional:
@@ -378,9 +384,7 @@ class AnyOrderFunnel(FunnelKind):
     def per_customer(self) -> ibis.Table:
         table = self.context.table
         window_us = self.params.window_us()
-        frame = ibis.window(
-            group_by="customer_id", order_by="timestamp_us", range=(0, window_us)
-        )
+        frame = ibis.window(group_by="customer_id", order_by="timestamp_us", range=(0, window_us))
         done = ibis.literal(0)
         for k in range(self.count):
             next_time = table[f"m{k}"].ifelse(table.timestamp_us, NULL_INT).min().over(frame)

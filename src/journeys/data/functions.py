@@ -30,8 +30,13 @@ def spark_unix_micros(ts: dt.timestamp) -> dt.int64:
     """Spark: microseconds since 1970-01-01 UTC."""
 
 
+@ibis.udf.scalar.builtin(name="timestamp")  # type: ignore[untyped-decorator]
+def spark_timestamp(ts: dt.timestamp) -> dt.timestamp:
+    """Spark: the same instant as a TIMESTAMP (Parquet files may hold TIMESTAMP_NTZ)."""
+
+
 def epoch_microseconds(ts: ibis.Value, engine: str) -> ibis.Value:
     """Microseconds since 1970 as an integer: an exact order key that range windows accept."""
     if engine == "pyspark":
-        return spark_unix_micros(ts)
+        return spark_unix_micros(spark_timestamp(ts))
     return duckdb_epoch_us(ts)

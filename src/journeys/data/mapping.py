@@ -1,4 +1,4 @@
-"""Apply a journey spec to events: each event gets its touchpoint and stage, each customer a persona."""
+"""Apply a journey spec to events: touchpoint and stage per event, persona per customer."""
 
 from __future__ import annotations
 
@@ -31,10 +31,7 @@ def apply_spec(events: EventLog, spec: Spec, customers: ibis.Table | None = None
     table = events.table
     _check_columns(
         table.columns,
-        (
-            (f"touchpoint '{touchpoint.id}'", touchpoint.where)
-            for touchpoint in spec.touchpoints
-        ),
+        ((f"touchpoint '{touchpoint.id}'", touchpoint.where) for touchpoint in spec.touchpoints),
         events.report.source,
     )
     _check_columns(

@@ -2,10 +2,10 @@
 
 The canonical event table has ``customer_id`` (string), ``timestamp`` (UTC, without
 a zone), ``timestamp_us`` (the same instant as microseconds since 1970: an exact order
-key for windows on every engine), ``event`` (string), the optional ``value``, ``channel`` and ``satisfaction``,
-and every other column of the source under its own name. Rows that cannot be used are
-an error, or, when asked, set aside and counted; exact duplicates are counted and only
-removed when asked.
+key for windows on every engine), ``event`` (string), the optional ``value``,
+``channel`` and ``satisfaction``, and every other column of the source under its own
+name. Rows that cannot be used are an error, or, when asked, set aside and counted;
+exact duplicates are counted and only removed when asked.
 """
 
 from __future__ import annotations
@@ -258,14 +258,16 @@ def _parse_timestamp(
 
 
 def _from_epoch(column: ibis.Value) -> ibis.Value:
-    """Seconds, milliseconds or microseconds since 1970, told apart by magnitude (ms precision)."""
+    """Seconds, milliseconds or microseconds since 1970, told apart by magnitude (to the ms)."""
     magnitude = column.abs()
     seconds = (
         (magnitude < 1e11)
         .ifelse(column, (magnitude < 1e14).ifelse(column / 1e3, column / 1e6))
         .cast("float64")
     )
-    return (seconds * 1e3).round().cast("int64").as_timestamp("ms")
+    whole = seconds.floor().cast("int64")
+    milliseconds = ((seconds - whole) * 1000).round().cast("int64")
+    return whole.as_timestamp("s") + milliseconds.as_interval("ms")
 
 
 def _to_utc(column: ibis.Value, timezone: str, engine: str) -> ibis.Value:

@@ -58,13 +58,21 @@ def open_table(
     if isinstance(source, str | Path):
         return _file_table(con, Path(source), table, format, text_columns)
     try:
-        return con.create_table(ibis.util.gen_name("journeys_input"), source, temp=True)
+        return register(con, source)
     except Exception as error:
         raise DataError(
             f"cannot use a {type(source).__name__} as events: {error}",
             hint="pass a file path, a database URL, an Ibis table, a pyarrow table or a DataFrame",
             code="source",
         ) from None
+
+
+def register(con: BaseBackend, data: Any) -> ibis.Table:
+    """Make in-memory data (pyarrow, pandas) a table of the engine behind ``con``."""
+    name = ibis.util.gen_name("journeys_input")
+    if con.name == "pyspark":
+        return con.create_view(name, ibis.memtable(data), overwrite=True)
+    return con.create_table(name, data, temp=True)
 
 
 def _database_table(url: str, table: str | None) -> ibis.Table:

@@ -1,0 +1,235 @@
+"""Paths: what customers do next (transitions) and the most common paths from or to an event.
+
+Transitions count each pair of consecutive events of a customer: how often ``from``
+is followed by ``to``, by how many customers, what share of everything that follows
+``from`` it is, and the median time between them. Top paths follow each customer from
+the first time they do the anchor event for ``depth`` steps (or lead up to it), keep
+the ``top`` most common paths and group the rest as ``other``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pandas as pd
+from pydantic import Field, model_validator
+
+from journeys.analyses.base import Params, Result, records
+from journeys.analyses.matching import Matcher
+from journeys.analyses.sequences import ORDER, Level, labelled, numbered
+from journeys.data.reader import EventLog
+
+if TYPE_CHECKING:
+    from plotly.graph_objects import Figure
+
+END = "END"
+START = "START"
+OTHER = "other"
+
+
+class TransitionsParams(Params):
+    """Which labels to follow, and whether to collapse immediate repeats."""
+
+    level: Level = "event"
+    collapse_repeats: bool = False
+
+
+@dataclass(frozen=True)
+class TransitionsResult(Result):
+    """One row per (from, to) pair: transitions, customers, share of from, median time."""
+
+    params: TransitionsParams
+    table: pd.DataFrame
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.table
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.params.level, "transitions": records(self.table)}
+
+    def figure(self) -> Figure:
+        from journeys.plots.paths import transitions_figure
+
+        return transitions_figure(self)
+
+
+def transitions(events: EventLog, params: TransitionsParams | None = None) -> TransitionsResult:
+    """Count transitions between consecutive events of each customer.
+
+    Examples
+    --------
+    >>> transitions(events).table.head(3)  # doctest: +SKIP
+    """
+    params = params or TransitionsParams()
+    table = labelled(events, params.level, collapse_repeats=params.collapse_repeats)
+    order = ibis.window(group_by="customer_id", order_by=list(ORDER))
+    pairs = table.mutate(
+        to=table.node.lead().over(order),
+        seconds=(table.timestamp_us.lead().over(order) - table.timestamp_us) / 1e6,
+    )
+    pairs = pairs.filter(pairs.to.notnull())
+    counted = pairs.group_by(source=pairs.node, to=pairs.to).aggregate(
+        transitions=pairs.count(),
+        customers=pairs.customer_id.nunique(),
+        median_seconds=pairs.seconds.quantile(0.5),
+    )
+    from_total = counted.transitions.sum().over(ibis.window(group_by="source"))
+    counted = counted.mutate(share_of_from=counted.transitions / from_total)
+    frame = (
+        counted.select(
+            "source", "to", "transitions", "customers", "share_of_from", "median_seconds"
+        )
+        .order_by([ibis.desc("transitions"), "source", "to"])
+        .to_pandas()
+        .rename(columns={"source": "from"})
+    )
+    return TransitionsResult(params=params, table=frame)
+
+
+class PathsParams(Params):
+    """Paths after (``start``) or before (``end``) an anchor, or from each first event."""
+
+    start: str | None = Field(default=None, description="Follow paths from this step.")
+    end: str | None = Field(default=None, description="Follow paths that lead to this step.")
+    depth: int = Field(default=5, ge=1, le=50, description="Steps after or before the anchor.")
+    top: int = Field(default=10, ge=1, le=1000, description="Paths shown; the rest are 'other'.")
+    level: Level = "event"
+    collapse_repeats: bool = False
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> PathsParams:
+        if self.start is not None and self.end is not None:
+            raise ValueError("give 'start' or 'end', not both")
+        return self
+
+
+@dataclass(frozen=True)
+class PathsResult(Result):
+    """The most common paths and, for the Sankey, the flows between positions.
+
+    ``paths`` has ``rank``, ``path`` (labels joined by `` > ``), ``customers`` and
+    ``share``; ``flows`` has ``position``, ``source``, ``target`` and ``customers``
+    (position 0 is the anchor; negative positions lead up to it).
+    """
+
+    params: PathsParams
+    paths: pd.DataFrame
+    flows: pd.DataFrame
+    customers: int
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.paths
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.params.start,
+            "end": self.params.end,
+            "depth": self.params.depth,
+            "customers": self.customers,
+            "paths": records(self.paths),
+            "flows": records(self.flows),
+        }
+
+    def figure(self) -> Figure:
+        from journeys.plots.paths import sankey_figure
+
+        return sankey_figure(self)
+
+
+def paths(events: EventLog, params: PathsParams | None = None) -> PathsResult:
+    """The most common paths after or before an anchor step.
+
+    Each customer's path starts at their first anchor event (for ``end``: leads up to
+    their first anchor event); a path that stops before ``depth`` steps ends with
+    ``END`` (before the anchor: starts with ``START``). Without an anchor, paths start
+    at each customer's first event.
+
+    Examples
+    --------
+    >>> paths(events, PathsParams(start="cart", depth=3)).paths  # doctest: +SKIP
+    """
+    params = params or PathsParams()
+    anchor_name = params.start or params.end
+    extra = {"anchor": Matcher(events).predicate(anchor_name)} if anchor_name else {}
+    table = numbered(
+        labelled(events, params.level, collapse_repeats=params.collapse_repeats, extra=extra)
+    )
+    if anchor_name is None:
+        is_anchor = table.position == 1
+    else:
+        first = table.anchor.ifelse(table.position, ibis.null("int64")).min()
+        is_anchor = table.position == first.over(ibis.window(group_by="customer_id"))
+    backwards = params.end is not None
+    filler = START if backwards else END
+    order = ibis.window(group_by="customer_id", order_by="position")
+    offsets = range(params.depth + 1)
+    columns = {
+        f"n{j}": (table.node.lag(j) if backwards else table.node.lead(j))
+        .over(order)
+        .fill_null(filler)
+        for j in offsets
+        if j
+    }
+    walks = table.mutate(is_anchor=is_anchor, n0=table.node, **columns)
+    walks = walks.filter(walks.is_anchor)
+    if backwards:
+        walks = walks.rename({f"p{j}": f"n{params.depth - j}" for j in offsets})
+        names = [f"p{j}" for j in offsets]
+    else:
+        names = [f"n{j}" for j in offsets]
+    walks = walks.select(*names).cache()
+    customers = int(walks.count().execute())
+    ranked = walks.group_by(names).aggregate(customers=walks.count())
+    top = ranked.order_by([ibis.desc("customers"), *names]).limit(params.top).to_pandas()
+    path_rows: list[dict[str, Any]] = [
+        {
+            "rank": rank + 1,
+            "path": " > ".join(_trim(row[names].tolist(), backwards)),
+            "customers": int(row["customers"]),
+        }
+        for rank, (_, row) in enumerate(top.iterrows())
+    ]
+    rest = customers - sum(row["customers"] for row in path_rows)
+    if rest > 0:
+        path_rows.append({"rank": None, "path": OTHER, "customers": rest})
+    path_table = pd.DataFrame(path_rows, columns=["rank", "path", "customers"])
+    path_table["rank"] = path_table["rank"].astype("Int64")
+    path_table["share"] = path_table["customers"] / customers if customers else 0.0
+    flows = _flows(walks, names, params)
+    return PathsResult(params=params, paths=path_table, flows=flows, customers=customers)
+
+
+def _trim(nodes: list[str], backwards: bool) -> list[str]:
+    """Show one END (or START) instead of a run of them."""
+    filler = START if backwards else END
+    ordered = list(reversed(nodes)) if backwards else nodes
+    kept: list[str] = []
+    for node in ordered:
+        kept.append(node)
+        if node == filler:
+            break
+    return list(reversed(kept)) if backwards else kept
+
+
+def _flows(walks: ibis.Table, names: list[str], params: PathsParams) -> pd.DataFrame:
+    """Customers moving between consecutive positions, for the Sankey figure."""
+    backwards = params.end is not None
+    parts = []
+    for j in range(len(names) - 1):
+        position = j - params.depth if backwards else j
+        pair = walks.group_by(source=walks[names[j]], target=walks[names[j + 1]]).aggregate(
+            customers=walks.count()
+        )
+        parts.append(pair.mutate(position=ibis.literal(position)))
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.union(part)
+    # Past the end of a path there is nothing to show (before its start, likewise).
+    union = union.filter(union.target != START) if backwards else union.filter(union.source != END)
+    ordered = union.select("position", "source", "target", "customers").order_by(
+        ["position", ibis.desc("customers"), "source", "target"]
+    )
+    frame: pd.DataFrame = ordered.to_pandas()
+    return frame

@@ -1,0 +1,61 @@
+"""What the path analyses share: the label of each event and its place in the customer's path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import ibis
+
+from journeys.data.reader import EventLog
+from journeys.errors import OptionsError
+
+Level = Literal["event", "touchpoint", "stage"]
+ORDER = ("timestamp_us", "event")
+
+
+def labelled(
+    events: EventLog,
+    level: Level,
+    *,
+    collapse_repeats: bool = False,
+    extra: Mapping[str, ibis.Value] | None = None,
+) -> ibis.Table:
+    """Events as ``customer_id``, ``timestamp_us``, ``node`` (the label at ``level``).
+
+    ``extra`` adds columns computed on the events (such as whether an event is an anchor).
+
+    At the touchpoint or stage level, events without one are left out of the path
+    (they are the spec's unmapped events, counted by :func:`journeys.data.mapping.apply_spec`).
+    With ``collapse_repeats``, an event with the same label as the customer's
+    previous one is dropped (``a a b`` becomes ``a b``).
+    """
+    table = events.table
+    if level != "event" and events.spec is None:
+        raise OptionsError(
+            f"paths by {level} need a journey spec",
+            hint="pass --spec SPEC, or use the event level",
+            code="needs-spec",
+        )
+    labelled_table = table.select(
+        "customer_id",
+        "timestamp_us",
+        "event",
+        node=table[level].cast("string"),
+        **(extra or {}),
+    )
+    if level != "event":
+        labelled_table = labelled_table.filter(labelled_table.node.notnull())
+    if collapse_repeats:
+        order = ibis.window(group_by="customer_id", order_by=list(ORDER))
+        previous = labelled_table.node.lag().over(order)
+        labelled_table = labelled_table.filter(
+            previous.isnull() | (previous != labelled_table.node)
+        )
+    return labelled_table
+
+
+def numbered(table: ibis.Table) -> ibis.Table:
+    """Add ``position``: 1 for each customer's first event, 2 for the next, ..."""
+    order = ibis.window(group_by="customer_id", order_by=list(ORDER))
+    return table.mutate(position=ibis.row_number().over(order) + 1)
