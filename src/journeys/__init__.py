@@ -1,5 +1,7 @@
 """journeys: map a customer journey as code, measure it on your events, decide what to change."""
 
+__version__ = "0.1.0"
+
 from journeys.data import EventLog, LoadReport, connect, read_events
 from journeys.errors import DataError, JourneysError, OptionsError, SpecError
 from journeys.spec import Spec, load_spec, parse_spec

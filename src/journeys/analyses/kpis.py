@@ -69,8 +69,6 @@ def kpis(events: EventLog, params: KpiParams | None = None) -> KpiResult:
         "unmapped_events": events.unmapped_events if events.spec is not None else None,
     }
     values |= _purchase_kpis(events, params)
-    if events.has_satisfaction:
-        values["mean_satisfaction"] = _float(table.satisfaction.mean().execute())
     stages = _stage_reach(events, values["customers"])
     return KpiResult(params=params, values=values, stages=stages)
 

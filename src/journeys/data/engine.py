@@ -47,6 +47,7 @@ def connect(
     if engine == "duckdb":
         con = ibis.duckdb.connect(database)
         con.raw_sql("SET TimeZone = 'UTC'")
+        con.raw_sql("SET enable_progress_bar = false")
         return con
     if engine == "spark":
         return _connect_spark(spark_master, spark_session)

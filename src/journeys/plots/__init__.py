@@ -1,0 +1,1 @@
+"""One function per figure: (result, **options) -> plotly Figure. Layout only, no computation."""

@@ -1,0 +1,145 @@
+"""The measured journey map: every touchpoint under its stage, with volume, conversion and score.
+
+For each touchpoint: events, customers, owner and channel, the mean satisfaction of
+its events (when the data has a score), and its conversion: the share of its customers
+who enter the next stage of the journey after first touching it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pandas as pd
+
+from journeys.analyses.base import Params, Result, records
+from journeys.data.reader import EventLog
+from journeys.errors import OptionsError
+
+if TYPE_CHECKING:
+    from plotly.graph_objects import Figure
+
+
+class JourneyMapParams(Params):
+    """Nothing to set: the map follows the spec."""
+
+
+@dataclass(frozen=True)
+class JourneyMapResult(Result):
+    """``touchpoints``: one row per touchpoint; ``stages``: customers per stage."""
+
+    params: JourneyMapParams
+    touchpoints: pd.DataFrame
+    stages: pd.DataFrame
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.touchpoints
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stages": records(self.stages), "touchpoints": records(self.touchpoints)}
+
+    def figure(self) -> Figure:
+        from journeys.plots.journey_map import journey_map_figure
+
+        return journey_map_figure(self)
+
+
+def journey_map(events: EventLog, params: JourneyMapParams | None = None) -> JourneyMapResult:
+    """Measure each touchpoint of the spec on the events.
+
+    Examples
+    --------
+    >>> journey_map(mapped_events).touchpoints  # doctest: +SKIP
+    """
+    params = params or JourneyMapParams()
+    spec = events.spec
+    if spec is None:
+        raise OptionsError("a journey map needs a journey spec", hint="pass --spec SPEC")
+    table = events.table.filter(events.table.touchpoint.notnull())
+    score = table.satisfaction if events.has_satisfaction else ibis.null("float64")
+    volume = (
+        table.group_by("touchpoint")
+        .aggregate(
+            events=table.count(),
+            customers=table.customer_id.nunique(),
+            mean_satisfaction=score.mean(),
+            responses=score.count(),
+        )
+        .to_pandas()
+        .set_index("touchpoint")
+    )
+    stage_ids = [stage.id for stage in spec.stages]
+    next_stage = dict(itertools.pairwise(stage_ids))
+    first_touch = table.group_by(["customer_id", "touchpoint"]).aggregate(
+        touched_us=table.timestamp_us.min()
+    )
+    stage_entry = table.group_by(["customer_id", "stage"]).aggregate(
+        entered_us=table.timestamp_us.min()
+    )
+    targets = ibis.memtable(
+        {
+            "touchpoint": [t.id for t in spec.touchpoints if t.stage in next_stage],
+            "next_stage": [next_stage[t.stage] for t in spec.touchpoints if t.stage in next_stage],
+        }
+    )
+    paired = first_touch.inner_join(targets, "touchpoint").left_join(
+        stage_entry,
+        [
+            ibis._.customer_id == stage_entry.customer_id,
+            ibis._.next_stage == stage_entry.stage,
+        ],
+    )
+    converted = (
+        paired.group_by("touchpoint")
+        .aggregate(
+            converted=(paired.entered_us > paired.touched_us).fill_null(False).cast("int64").sum()
+        )
+        .to_pandas()
+        .set_index("touchpoint")["converted"]
+    )
+    rows = []
+    for touchpoint in spec.touchpoints:
+        measured = touchpoint.id in volume.index
+        customers = int(volume.loc[touchpoint.id, "customers"]) if measured else 0
+        has_next = touchpoint.stage in next_stage
+        conversion = (
+            int(converted.get(touchpoint.id, 0)) / customers if customers and has_next else None
+        )
+        satisfaction = volume.loc[touchpoint.id, "mean_satisfaction"] if measured else None
+        rows.append(
+            {
+                "touchpoint": touchpoint.id,
+                "name": touchpoint.name,
+                "stage": touchpoint.stage,
+                "channel": touchpoint.channel,
+                "owner": touchpoint.owner,
+                "events": int(volume.loc[touchpoint.id, "events"]) if measured else 0,
+                "customers": customers,
+                "next_stage": next_stage.get(touchpoint.stage),
+                "conversion_to_next_stage": conversion,
+                "mean_satisfaction": None if pd.isna(satisfaction) else float(satisfaction),
+                "satisfaction_responses": (
+                    int(volume.loc[touchpoint.id, "responses"]) if measured else 0
+                ),
+            }
+        )
+    by_stage = events.table.filter(events.table.stage.notnull())
+    reached = (
+        by_stage.group_by("stage")
+        .aggregate(customers=by_stage.customer_id.nunique())
+        .to_pandas()
+        .set_index("stage")["customers"]
+    )
+    stages = pd.DataFrame(
+        [
+            {
+                "stage": stage.id,
+                "name": stage.name,
+                "customers": int(reached.get(stage.id, 0)),
+            }
+            for stage in spec.stages
+        ]
+    )
+    return JourneyMapResult(params=params, touchpoints=pd.DataFrame(rows), stages=stages)

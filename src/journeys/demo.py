@@ -1,0 +1,231 @@
+"""The demo business behind ``make demo``: Brightdesk, a help-desk software company.
+
+Customers find Brightdesk through ads, search, the blog and webinars, look at pricing,
+ask for a demo or start a trial, buy a plan, are onboarded by the implementation team,
+use the product, contact support, renew, upgrade, refer others and write reviews.
+Three personas (small business, mid-market, enterprise) behave differently.
+
+Two problems are planted, with known answers (:data:`TRUTH`) that the tests check the
+report finds:
+
+- small businesses who start a trial rarely buy (a persona that drops off at one step);
+- after a purchase, the hand-off from sales to implementation is slow: the kickoff
+  call comes about nine days later, while every other step takes a day or two.
+
+Everything is generated with vectorised numpy, so 20,000 customers and about a
+million events take seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+DAY = 86_400.0
+START = np.datetime64("2024-07-01T00:00:00")
+HORIZON_DAYS = 730
+PERSONAS = np.array(["smb", "mid_market", "enterprise"])
+PERSONA_SHARES = [0.6, 0.3, 0.1]
+TRIAL_TO_PURCHASE = {"smb": 0.12, "mid_market": 0.55, "enterprise": 0.6}
+HAND_OFF_MEDIAN_DAYS = 9.0
+OTHER_STEP_MEDIAN_DAYS = 1.5
+
+#: What the demo planted, for tests and for the report's reader.
+TRUTH = {
+    "dropping_persona": "smb",
+    "dropping_step": "trial_start -> purchase",
+    "trial_to_purchase": TRIAL_TO_PURCHASE,
+    "slow_hand_off": "purchase -> onboarding",
+    "hand_off_median_days": HAND_OFF_MEDIAN_DAYS,
+}
+
+SPEC_FILE = "demo_journey.yaml"
+
+
+@dataclass(frozen=True)
+class DemoFiles:
+    """Where the demo wrote its files."""
+
+    folder: Path
+    events: Path
+    spec: Path
+    customers: int
+    rows: int
+
+
+class _Events:
+    """Columns of events gathered batch by batch (each batch a numpy array per column)."""
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, np.ndarray]] = []
+
+    def add(
+        self,
+        who: np.ndarray,
+        seconds: np.ndarray,
+        event: str | np.ndarray,
+        channel: str | np.ndarray,
+        amount: np.ndarray | None = None,
+        score: np.ndarray | None = None,
+    ) -> None:
+        size = len(who)
+        self.parts.append(
+            {
+                "who": who,
+                "seconds": seconds,
+                "event": np.broadcast_to(np.asarray(event, dtype=object), size),
+                "channel": np.broadcast_to(np.asarray(channel, dtype=object), size),
+                "amount": np.full(size, np.nan) if amount is None else amount,
+                "score": np.full(size, np.nan) if score is None else score,
+            }
+        )
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {key: np.concatenate([p[key] for p in self.parts]) for key in self.parts[0]}
+        )
+
+
+def generate(customers: int = 20_000, seed: int = 7) -> pd.DataFrame:
+    """The demo's events as a DataFrame (one row per event), sorted by customer and time."""
+    rng = np.random.default_rng(seed)
+    ids = np.arange(customers)
+    persona = rng.choice(PERSONAS, size=customers, p=PERSONA_SHARES)
+    country = rng.choice(
+        ["US", "GB", "DE", "FR", "NL"], size=customers, p=[0.4, 0.2, 0.2, 0.1, 0.1]
+    )
+    origin = rng.choice(
+        ["paid", "search", "blog", "webinar"], size=customers, p=[0.35, 0.3, 0.25, 0.1]
+    )
+    first_seen = rng.uniform(0, 540, size=customers) * DAY
+    out = _Events()
+
+    def delay(median_days: float, size: int) -> np.ndarray:
+        return rng.lognormal(np.log(median_days * DAY), 0.6, size=size)
+
+    awareness = {
+        "paid": "ad_click",
+        "search": "blog_visit",
+        "blog": "blog_visit",
+        "webinar": "webinar_join",
+    }
+    for source, event in awareness.items():
+        mask = origin == source
+        out.add(ids[mask], first_seen[mask], event, "paid" if source == "paid" else "web")
+    extra = rng.random(customers) < 0.5
+    out.add(ids[extra], first_seen[extra] + delay(3, int(extra.sum())), "blog_visit", "web")
+
+    considers = rng.random(customers) < 0.7
+    pricing_time = first_seen + delay(OTHER_STEP_MEDIAN_DAYS, customers)
+    out.add(ids[considers], pricing_time[considers], "pricing_view", "web")
+    wants_demo = considers & (persona != "smb") & (rng.random(customers) < 0.6)
+    demo_time = pricing_time + delay(OTHER_STEP_MEDIAN_DAYS, customers)
+    out.add(ids[wants_demo], demo_time[wants_demo], "demo_request", "call")
+    trials = considers & (rng.random(customers) < 0.75)
+    trial_time = np.where(wants_demo, demo_time, pricing_time) + delay(
+        OTHER_STEP_MEDIAN_DAYS, customers
+    )
+    out.add(ids[trials], trial_time[trials], "trial_start", "product")
+
+    buy_rate = np.vectorize(TRIAL_TO_PURCHASE.get)(persona)
+    buys = trials & (rng.random(customers) < buy_rate)
+    purchase_time = trial_time + delay(OTHER_STEP_MEDIAN_DAYS * 2, customers)
+    price = np.select([persona == "smb", persona == "mid_market"], [49.0, 299.0], 1499.0)
+    out.add(ids[buys], purchase_time[buys], "purchase", "web", amount=price[buys])
+
+    kickoff_time = purchase_time + delay(HAND_OFF_MEDIAN_DAYS, customers)
+    out.add(ids[buys], kickoff_time[buys], "kickoff_call", "call")
+    set_up = buys & (rng.random(customers) < 0.9)
+    setup_time = kickoff_time + delay(OTHER_STEP_MEDIAN_DAYS, customers)
+    out.add(ids[set_up], setup_time[set_up], "setup_complete", "product")
+
+    _usage_and_service(rng, out, ids[buys], setup_time[buys], persona[buys], price[buys])
+    frame = out.frame()
+    frame = frame[frame["seconds"] < HORIZON_DAYS * DAY]
+    frame = frame.sort_values(["who", "seconds"], kind="stable")
+    who = frame["who"].to_numpy()
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series(who).map(lambda n: f"C{n:06d}").to_numpy(),
+            "timestamp": START + (frame["seconds"].to_numpy() * 1e6).astype("timedelta64[us]"),
+            "event": frame["event"].to_numpy(),
+            "channel": frame["channel"].to_numpy(),
+            "amount": frame["amount"].to_numpy(),
+            "score": frame["score"].to_numpy(),
+            "segment": persona[who],
+            "country": country[who],
+        }
+    )
+
+
+def _usage_and_service(
+    rng: np.random.Generator,
+    out: _Events,
+    who: np.ndarray,
+    start: np.ndarray,
+    persona: np.ndarray,
+    price: np.ndarray,
+) -> None:
+    """Logins, feature use, support, surveys, renewals and advocacy of paying customers."""
+    months_active = rng.geometric(0.12, size=len(who)).astype(float)
+    end = start + months_active * 30 * DAY
+
+    def spread(per_month: float, event: str, channel: str) -> tuple[np.ndarray, np.ndarray]:
+        counts = rng.poisson(per_month * months_active)
+        owners = np.repeat(np.arange(len(who)), counts)
+        times = start[owners] + rng.random(len(owners)) * (end - start)[owners]
+        out.add(who[owners], times, event, channel)
+        return owners, times
+
+    spread(28.0, "login", "product")
+    spread(16.0, "feature_use", "product")
+    for event, channel, rate in (("support_ticket", "email", 0.5), ("support_chat", "chat", 0.4)):
+        owners, times = spread(rate, event, channel)
+        surveyed = rng.random(len(owners)) < 0.35
+        score = np.clip(
+            np.round(rng.normal(4.1 if channel == "chat" else 3.6, 0.9, surveyed.sum())), 1, 5
+        )
+        out.add(
+            who[owners[surveyed]], times[surveyed] + 3600.0, "csat_survey", "email", score=score
+        )
+    renewals = np.floor(months_active / 12).astype(int)
+    owners = np.repeat(np.arange(len(who)), renewals)
+    order = np.concatenate([np.arange(n) for n in renewals]) if len(owners) else np.array([], int)
+    out.add(
+        who[owners], start[owners] + (order + 1) * 365 * DAY, "renewal", "web", amount=price[owners]
+    )
+    upgrades = (rng.random(len(who)) < 0.15) & (months_active > 2)
+    out.add(
+        who[upgrades],
+        start[upgrades] + rng.uniform(60, 300, upgrades.sum()) * DAY,
+        "upgrade",
+        "web",
+        amount=price[upgrades] * 0.5,
+    )
+    surveyed = rng.random(len(who)) < 0.4
+    nps_time = start + rng.uniform(30, 200, len(who)) * DAY
+    nps = np.clip(np.round(rng.normal(7.5, 2.0, surveyed.sum())), 0, 10)
+    out.add(who[surveyed], nps_time[surveyed], "nps_survey", "email", score=nps)
+    promoters = surveyed & (rng.random(len(who)) < 0.3)
+    out.add(who[promoters], nps_time[promoters] + 5 * DAY, "referral", "web")
+    reviewers = promoters & (rng.random(len(who)) < 0.4)
+    out.add(who[reviewers], nps_time[reviewers] + 9 * DAY, "review", "web")
+    del persona
+
+
+def write_demo(folder: str | Path, customers: int = 20_000, seed: int = 7) -> DemoFiles:
+    """Generate the demo business into ``folder``: ``events.parquet`` and ``journey.yaml``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = generate(customers, seed)
+    events = folder / "events.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), events)
+    spec = folder / "journey.yaml"
+    spec.write_text(files("journeys").joinpath(SPEC_FILE).read_text(encoding="utf-8"), "utf-8")
+    return DemoFiles(folder=folder, events=events, spec=spec, customers=customers, rows=len(frame))
