@@ -1,0 +1,210 @@
+"""The CLI's contract: commands, JSON shapes, and clear errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from journeys.cli import expand_multi_value_options, main
+from tests.analyses import reference
+from tests.conftest import SIMPLE_SHOP
+
+SHOP = str(SIMPLE_SHOP)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_steps_option_takes_several_values() -> None:
+    assert expand_multi_value_options(["f.csv", "--steps", "a", "b|c", "d", "--window", "3d"]) == [
+        "f.csv",
+        "--steps",
+        "a",
+        "--steps",
+        "b|c",
+        "--steps",
+        "d",
+        "--window",
+        "3d",
+    ]
+
+
+def test_funnel_json(
+    capsys: pytest.CaptureFixture[str], simple_shop_rows: list[dict[str, object]]
+) -> None:
+    code, out, err = run(
+        capsys,
+        "funnel",
+        SHOP,
+        "--steps",
+        "catalog",
+        "product1|product2",
+        "cart",
+        "payment_done",
+        "--window",
+        "30d",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    from datetime import timedelta
+
+    expected = reference.greedy_funnel(
+        simple_shop_rows,
+        ["catalog", "product1|product2", "cart", "payment_done"],
+        timedelta(days=30),
+    )
+    assert [step["customers"] for step in result["steps"]] == expected
+    assert result["steps"][0] == result["steps"][0] | {"step": "catalog", "customers": 3611}
+    for key in (
+        "conversion_from_previous",
+        "conversion_from_first",
+        "drop_off",
+        "median_seconds_from_previous",
+    ):
+        assert key in result["steps"][1]
+    assert "35,381 rows read" in err
+
+
+def test_funnel_exports_each_customers_last_step(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "last.csv"
+    code, _, _ = run(
+        capsys,
+        "funnel",
+        SHOP,
+        "--steps",
+        "catalog",
+        "cart",
+        "--customers-out",
+        str(target),
+        "--format",
+        "csv",
+    )
+    assert code == 0
+    lines = target.read_text().splitlines()
+    assert lines[0] == "customer_id,last_step,last_step_name"
+    assert len(lines) == 3611 + 1
+
+
+def test_steps_json(
+    capsys: pytest.CaptureFixture[str], simple_shop_rows: list[dict[str, object]]
+) -> None:
+    code, out, _ = run(capsys, "steps", SHOP, "--max-steps", "6", "--format", "json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["positions"] == [1, 2, 3, 4, 5, 6]
+    expected = reference.step_matrix(simple_shop_rows, 6)  # type: ignore[arg-type]
+    assert result["shares"]["ENDED"] == pytest.approx(expected["ENDED"])
+    assert result["shares"]["catalog"] == pytest.approx(expected["catalog"])
+
+
+def test_retention_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "retention", SHOP, "--period", "month", "--format", "json")
+    assert code == 0
+    cohorts = json.loads(out)["cohorts"]
+    assert cohorts[0]["cohort"] == "2019-11"
+    assert cohorts[0]["size"] == 259
+    assert cohorts[0]["retention"][0] == 1.0
+
+
+def test_paths_table_and_transitions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "paths", SHOP, "--from", "cart", "--depth", "2", "--top", "3")
+    assert code == 0
+    assert "cart > delivery_choice" in out
+    code, out, _ = run(capsys, "paths", SHOP, "--transitions", "--format", "csv")
+    assert code == 0
+    assert out.splitlines()[0] == "from,to,transitions,customers,share_of_from,median_seconds"
+
+
+def test_unknown_step_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "funnel", SHOP, "--steps", "catalog", "cartt")
+    assert code == 2
+    assert "error: step 'cartt' matches no event" in err
+    assert "did you mean 'cart'?" in err
+    assert "Traceback" not in err
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["funnel", "missing.csv", "--steps", "a", "b"], "missing.csv does not exist"),
+        (["funnel", SHOP, "--steps", "a", "b", "--window", "soon"], "'soon' is not a duration"),
+        (["funnel", SHOP, "--steps", "catalog", "cart", "--mode", "sideways"], "mode"),
+        (["funnel", SHOP, "--steps", "catalog"], "at least two steps"),
+        (["retention", SHOP, "--period", "year"], "period"),
+        (
+            ["funnel", SHOP, "--steps", "catalog", "cart", "--customer-col", "who"],
+            "the customer id column 'who' does not exist",
+        ),
+        (["kpis"], "no events given"),
+    ],
+)
+def test_user_mistakes_exit_2_without_traceback(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_bad_timestamps_name_the_row(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,timestamp,event\na,2024-01-01 10:00,x\nb,31/02/2024,y\n")
+    code, _, err = run(capsys, "kpis", str(path))
+    assert code == 2
+    assert "row 2: 'timestamp' is '31/02/2024'" in err
+    code, out, err = run(capsys, "kpis", str(path), "--skip-invalid", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["events"] == 1
+    assert "1 rows set aside: a timestamp that cannot be read" in err
+
+
+def test_a_bad_spec_names_file_line_and_column(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    spec = tmp_path / "journey.yaml"
+    spec.write_text(
+        "name: x\nstages:\n  - id: a\n    name: A\ntouchpoints:\n  - {id: t, name: T, stage: b, events: e}\n"
+    )
+    code, _, err = run(capsys, "validate", str(spec))
+    assert code == 2
+    assert f"{spec}:6:" in err
+    assert "unknown stage 'b'" in err
+
+
+def test_schema_and_init(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "schema")
+    assert code == 0
+    assert json.loads(out)["title"] == "Spec"
+    target = tmp_path / "journey.yaml"
+    code, _, _ = run(capsys, "init", SHOP, "--out", str(target))
+    assert code == 0
+    text = target.read_text()
+    assert "customer_id: user_id" in text
+    assert 'events: ["payment_done"]' in text
+    code, out, err = run(capsys, "validate", str(target), "--events", SHOP)
+    assert code == 0, err
+    assert "13 touchpoints" in out
+    assert "0 match no touchpoint" in out
+    code, _, err = run(capsys, "init", SHOP, "--out", str(target))
+    assert code == 2
+    assert "--force" in err
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    from journeys.cli import app
+
+    for command in app.registered_commands:
+        name = command.name or (command.callback.__name__ if command.callback else "")
+        assert f"journeys {name}" in readme, name
