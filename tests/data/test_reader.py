@@ -194,3 +194,24 @@ def test_epoch_seconds_and_milliseconds(con: BaseBackend) -> None:
         table = pa.table({"user_id": ["a"], "ts": [1_700_000_000 * scale], "event": ["x"]})
         (row,) = read_events(table, connection=con).table.to_pyarrow().to_pylist()
         assert row["timestamp"] == datetime(2023, 11, 14, 22, 13, 20)
+
+
+def test_a_duckdb_file_and_a_database_url(tmp_path: Path) -> None:
+    import duckdb
+
+    # One process opens a DuckDB file one way only, so the file and the URL are two files.
+    file_path, url_path = tmp_path / "shop.duckdb", tmp_path / "served.duckdb"
+    for path in (file_path, url_path):
+        with duckdb.connect(str(path)) as db:
+            db.execute(
+                "create table clicks as select * from (values "
+                "('a', timestamp '2024-01-01 10:00', 'view'), ('b', timestamp '2024-01-02 10:00', 'buy')"
+                ") as t(user_id, ts, event)"
+            )
+    assert read_events(file_path).report.rows_used == 2
+    with pytest.raises(DataError, match="has no table 'nope'"):
+        read_events(file_path, table="nope")
+    from_url = read_events(f"duckdb://{url_path}", table="clicks")
+    assert from_url.report.rows_used == 2
+    with pytest.raises(DataError, match="which table holds the events"):
+        read_events(f"duckdb://{url_path}")
