@@ -48,10 +48,11 @@ def labelled(
         labelled_table = labelled_table.filter(labelled_table.node.notnull())
     if collapse_repeats:
         order = ibis.window(group_by="customer_id", order_by=list(ORDER))
-        previous = labelled_table.node.lag().over(order)
-        labelled_table = labelled_table.filter(
-            previous.isnull() | (previous != labelled_table.node)
-        )
+        # The window goes into a column first: Spark cannot filter on a window directly.
+        with_previous = labelled_table.mutate(previous=labelled_table.node.lag().over(order))
+        labelled_table = with_previous.filter(
+            with_previous.previous.isnull() | (with_previous.previous != with_previous.node)
+        ).drop("previous")
     return labelled_table
 
 
