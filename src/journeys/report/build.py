@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -24,6 +25,7 @@ from journeys.analyses.step_matrix import StepMatrixParams, step_matrix
 from journeys.analyses.timing import timing
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
+from journeys.formatting import duration_text
 from journeys.report.findings import Finding, persona_drop_off, slowest_hand_off
 
 Progress = Callable[[Sequence[str]], Iterable[str]]
@@ -95,13 +97,15 @@ def _figure(figure: Figure) -> str:
     return str(figure.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True}))
 
 
-def _table(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> str:
+def _table(
+    frame: pd.DataFrame, formats: dict[str, str | Callable[[Any], str]] | None = None
+) -> str:
     shown = frame.copy()
     for column, pattern in (formats or {}).items():
         if column in shown:
+            render = pattern.format if isinstance(pattern, str) else pattern
             shown[column] = [
-                "" if value is None or pd.isna(value) else pattern.format(value)
-                for value in shown[column]
+                "" if value is None or pd.isna(value) else render(value) for value in shown[column]
             ]
     return str(shown.to_html(index=False, na_rep="", classes="data", border=0, escape=True))
 
@@ -185,12 +189,12 @@ def _funnel_section(events: EventLog, findings: list[Finding]) -> Section:
     if finding is not None:
         findings.append(finding)
     overall = funnel(events, FunnelParams(steps=steps))
-    formats = {
+    formats: dict[str, str | Callable[[Any], str]] = {
         "conversion_from_previous": "{:.1%}",
         "conversion_from_first": "{:.1%}",
         "drop_off_rate": "{:.1%}",
-        "median_seconds_from_previous": "{:,.0f}",
-        "p90_seconds_from_previous": "{:,.0f}",
+        "median_seconds_from_previous": duration_text,
+        "p90_seconds_from_previous": duration_text,
     }
     intro = "Customers entering each stage of the journey in order, by persona."
     if finding is not None:
@@ -234,7 +238,7 @@ def _paths_section(events: EventLog, findings: list[Finding]) -> Section:
             _figure(moves.figure()),
             _figure(loop.figure()),
         ],
-        tables=[_table(flows.paths, {"share": "{:.1%}"}), _table(loop.returns)],
+        tables=[_table(flows.paths, {"share": "{:.1%}", "rank": "{:.0f}"}), _table(loop.returns)],
     )
 
 
@@ -273,7 +277,9 @@ def _timing_section(events: EventLog, findings: list[Finding]) -> Section:
     intro = "Days from a customer's first entry of a stage to their first entry of the next."
     if finding is not None:
         intro += f" <strong>{html.escape(finding.text)}</strong>"
-    formats = {f"{q}_days": "{:.1f}" for q in ("p10", "p25", "median", "p75", "p90", "mean")}
+    formats: dict[str, str | Callable[[Any], str]] = {
+        f"{q}_days": "{:.1f}" for q in ("p10", "p25", "median", "p75", "p90", "mean")
+    }
     return Section(
         id="timing",
         title="Time between stages",
