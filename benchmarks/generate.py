@@ -11,6 +11,7 @@ Parquet in chunks, so 100 million events never sit in memory at once.
 from __future__ import annotations
 
 import argparse
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,7 @@ def transition_matrix(rng: np.random.Generator) -> np.ndarray:
     popularity = 1.0 / np.arange(1, size + 1) ** 1.1
     matrix = np.tile(popularity, (size, 1)) * rng.uniform(0.5, 1.5, (size, size))
     index = {name: i for i, name in enumerate(NAMES)}
-    for here, after in zip(FUNNEL, FUNNEL[1:], strict=False):
+    for here, after in itertools.pairwise(FUNNEL):
         matrix[index[here], index[after]] += matrix[index[here]].sum() * 0.6
     matrix[index["checkout_start"], index["shipping"]] += matrix[index["checkout_start"]].sum()
     matrix[index["shipping"], index["payment"]] += matrix[index["shipping"]].sum() * 2
