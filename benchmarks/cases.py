@@ -63,49 +63,32 @@ def journeys_retention(events: EventLog) -> Answer:
     }
 
 
-SQL_FUNNEL = f"""
-with marked as (
-    select user_id, epoch_us(timestamp) as t,
-           event = 'catalog' as m0, event = 'product_view' as m1, event = 'add_to_cart' as m2,
-           event = 'checkout_start' as m3, event = 'purchase' as m4
-    from events
-    where event in ('catalog', 'product_view', 'add_to_cart', 'checkout_start', 'purchase')
-),
-s1 as (
-    select *, case when m0 then t end as c0,
-           max(case when m0 then t end) over w as p1
-    from marked
-    window w as (partition by user_id order by t range between {WINDOW_US} preceding and 1 preceding)
-),
-s1b as (select *, case when m1 and p1 is not null and t - p1 <= {WINDOW_US} then p1 end as c1 from s1),
-s2 as (
-    select *, max(c1) over w as p2 from s1b
-    window w as (partition by user_id order by t range between {WINDOW_US} preceding and 1 preceding)
-),
-s2b as (select *, case when m2 and p2 is not null and t - p2 <= {WINDOW_US} then p2 end as c2 from s2),
-s3 as (
-    select *, max(c2) over w as p3 from s2b
-    window w as (partition by user_id order by t range between {WINDOW_US} preceding and 1 preceding)
-),
-s3b as (select *, case when m3 and p3 is not null and t - p3 <= {WINDOW_US} then p3 end as c3 from s3),
-s4 as (
-    select *, max(c3) over w as p4 from s3b
-    window w as (partition by user_id order by t range between {WINDOW_US} preceding and 1 preceding)
-),
-s4b as (select *, case when m4 and p4 is not null and t - p4 <= {WINDOW_US} then p4 end as c4 from s4),
-per_user as (
-    select user_id, bool_or(m0) as r0, bool_or(c1 is not null) as r1, bool_or(c2 is not null) as r2,
-           bool_or(c3 is not null) as r3, bool_or(c4 is not null) as r4
-    from s4b group by user_id
-)
-select count(*) filter (r0), count(*) filter (r1), count(*) filter (r2),
-       count(*) filter (r3), count(*) filter (r4)
-from per_user
-"""
+def funnel_sql(steps: list[str], window_us: int) -> str:
+    """The ordered funnel in plain DuckDB SQL: one range-window pass per step."""
+    flags = ", ".join(f"event = '{step}' as m{k}" for k, step in enumerate(steps))
+    names = ", ".join(f"'{step}'" for step in steps)
+    frame = f"partition by user_id order by t range between {window_us} preceding and 1 preceding"
+    ctes = [
+        f"s0 as (select user_id, epoch_us(timestamp) as t, {flags}, "
+        f"case when event = '{steps[0]}' then epoch_us(timestamp) end as c0 "
+        f"from events where event in ({names}))"
+    ]
+    for k in range(1, len(steps)):
+        ctes.append(
+            f"w{k} as (select *, max(c{k - 1}) over w as p{k} from s{k - 1} window w as ({frame}))"
+        )
+        ctes.append(
+            f"s{k} as (select *, case when m{k} and p{k} is not null and t - p{k} <= {window_us} "
+            f"then p{k} end as c{k} from w{k})"
+        )
+    reached = ", ".join(
+        f"count(distinct user_id) filter (c{k} is not null)" for k in range(len(steps))
+    )
+    return f"with {', '.join(ctes)} select {reached} from s{len(steps) - 1}"
 
 
 def sql_funnel(con: duckdb.DuckDBPyConnection) -> Answer:
-    row = con.sql(SQL_FUNNEL).fetchone()
+    row = con.sql(funnel_sql(FUNNEL, WINDOW_US)).fetchone()
     assert row is not None
     return {"customers": [int(n) for n in row]}
 
