@@ -56,21 +56,19 @@ def measure(kind: str, case: str, path: Path) -> dict[str, Any]:
             start = time.perf_counter()
             answer = sql_case(con)
             times.append(time.perf_counter() - start)
-    return {"load": load, "times": times, "answer": answer}
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"load": load, "times": times, "answer": answer, "peak_mib": peak_mib}
 
 
 def in_child(kind: str, case: str, path: Path) -> dict[str, Any]:
-    """Measure in a fresh process; add its peak resident memory (MiB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Measure in a fresh process, which reports its own peak resident memory (MiB)."""
     completed = subprocess.run(
         [sys.executable, __file__, "--child", kind, case, str(path)],
         capture_output=True,
         text=True,
         check=True,
     )
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    result["peak_mib"] = max(peak, before) / 1024
     return result
 
 
