@@ -145,7 +145,7 @@ def generate(customers: int = 20_000, seed: int = 7) -> pd.DataFrame:
     setup_time = kickoff_time + delay(OTHER_STEP_MEDIAN_DAYS, customers)
     out.add(ids[set_up], setup_time[set_up], "setup_complete", "product")
 
-    _usage_and_service(rng, out, ids[buys], setup_time[buys], persona[buys], price[buys])
+    _usage_and_service(rng, out, ids[buys], setup_time[buys], price[buys])
     frame = out.frame()
     frame = frame[frame["seconds"] < HORIZON_DAYS * DAY]
     frame = frame.sort_values(["who", "seconds"], kind="stable")
@@ -169,7 +169,6 @@ def _usage_and_service(
     out: _Events,
     who: np.ndarray,
     start: np.ndarray,
-    persona: np.ndarray,
     price: np.ndarray,
 ) -> None:
     """Logins, feature use, support, surveys, renewals and advocacy of paying customers."""
@@ -216,7 +215,6 @@ def _usage_and_service(
     out.add(who[promoters], nps_time[promoters] + 5 * DAY, "referral", "web")
     reviewers = promoters & (rng.random(len(who)) < 0.4)
     out.add(who[reviewers], nps_time[reviewers] + 9 * DAY, "review", "web")
-    del persona
 
 
 def write_demo(folder: str | Path, customers: int = 20_000, seed: int = 7) -> DemoFiles:

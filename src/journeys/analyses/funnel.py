@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import ibis
@@ -457,8 +456,3 @@ def _last_steps(per_customer: ibis.Table, params: FunnelParams) -> ibis.Table:
     if params.by:
         columns[params.by] = per_customer.by_value
     return per_customer.select("customer_id", **columns).order_by("customer_id")
-
-
-def describe_window(window: timedelta | None) -> str:
-    """The conversion window as a person reads it."""
-    return "no time limit" if window is None else f"within {format_duration(window)}"
