@@ -66,9 +66,10 @@ def step_matrix(events: EventLog, params: StepMatrixParams | None = None) -> Ste
     """
     params = params or StepMatrixParams()
     table = numbered(labelled(events, params.level, collapse_repeats=params.collapse_repeats))
-    customers = int(table.customer_id.nunique().execute())
     early = table.filter(table.position <= params.max_steps)
     counts = early.group_by(["node", "position"]).aggregate(customers=early.count()).to_pandas()
+    # Every customer has exactly one first event: the first position counts them all.
+    customers = int(counts.loc[counts["position"] == 1, "customers"].sum())
     positions = list(range(1, params.max_steps + 1))
     matrix = (
         counts.pivot_table(
