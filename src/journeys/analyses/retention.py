@@ -135,12 +135,14 @@ def retention(events: EventLog, params: RetentionParams | None = None) -> Retent
     last_active = active.group_by(["customer_id", "cohort_start"]).aggregate(
         last=active.period.max()
     )
+    # Customers by their last active period: unbounded retention is its running total.
+    lasts = last_active.group_by(["cohort_start", "last"]).aggregate(customers=last_active.count())
     sizes = firsts.group_by("cohort_start").aggregate(size=firsts.count())
     horizon = sizes.mutate(
         observed=_periods_between(sizes.cohort_start, ibis.literal(last_period), params.period)
     )
     classic = active.group_by(["cohort_start", "period"]).aggregate(customers=active.count())
-    frame = _cohort_frame(horizon.to_pandas(), classic.to_pandas(), last_active.to_pandas(), params)
+    frame = _cohort_frame(horizon.to_pandas(), classic.to_pandas(), lasts.to_pandas(), params)
     repeat_rate, purchasers, revenue = _purchases(events, params)
     return RetentionResult(
         params=params,
@@ -162,7 +164,7 @@ def _periods_between(start: ibis.Value, end: ibis.Value, period: Period) -> ibis
 def _cohort_frame(
     horizon: pd.DataFrame,
     classic: pd.DataFrame,
-    last_active: pd.DataFrame,
+    lasts: pd.DataFrame,
     params: RetentionParams,
 ) -> pd.DataFrame:
     """Small per-cohort tables (one row per cohort and period) put together in pandas."""
@@ -179,7 +181,7 @@ def _cohort_frame(
     ):
         if params.max_periods is not None:
             observed = min(observed, params.max_periods - 1)
-        lasts = last_active.loc[last_active["cohort_start"] == start, "last"]
+        mine = lasts[lasts["cohort_start"] == start]
         label = pd.Timestamp(start).strftime(LABELS[params.period])
         for period in range(observed + 1):
             customers = active.get((start, period), 0)
@@ -190,7 +192,8 @@ def _cohort_frame(
                     "period": period,
                     "customers": customers,
                     "retention": customers / size,
-                    "unbounded_retention": int((lasts >= period).sum()) / size,
+                    "unbounded_retention": int(mine.loc[mine["last"] >= period, "customers"].sum())
+                    / size,
                 }
             )
     return pd.DataFrame(
