@@ -131,7 +131,7 @@ def retention(events: EventLog, params: RetentionParams | None = None) -> Retent
     returns = returns.mutate(
         period=_periods_between(returns.cohort_start, returns.period_start, params.period)
     )
-    active = returns.select("customer_id", "cohort_start", "period").distinct()
+    active = returns.select("customer_id", "cohort_start", "period").distinct().cache()
     last_active = active.group_by(["customer_id", "cohort_start"]).aggregate(
         last=active.period.max()
     )
