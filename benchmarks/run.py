@@ -25,6 +25,7 @@ from typing import Any
 HERE = Path(__file__).parent
 DATA = HERE / "data"
 RUNS = 3
+COMMENTARY = "## Reading these numbers"
 
 
 def measure(kind: str, case: str, path: Path) -> dict[str, Any]:
@@ -139,7 +140,11 @@ def write_results(rows: list[tuple[int, str, dict[str, Any], dict[str, Any], boo
             f"{'yes' if same else 'NO'} | {ours['load']:.2f} | {ours['peak_mib']:.0f} | "
             f"{theirs['peak_mib']:.0f} |"
         )
-    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    results = HERE / "RESULTS.md"
+    # The commentary below the table is written by hand; keep it across runs.
+    previous = results.read_text(encoding="utf-8") if results.exists() else ""
+    commentary = previous[previous.find(COMMENTARY) :] if COMMENTARY in previous else ""
+    results.write_text("\n".join(lines) + "\n\n" + commentary, encoding="utf-8")
 
 
 def _cpus() -> int:
