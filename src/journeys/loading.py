@@ -31,6 +31,8 @@ class LoadOptions:
     dedupe: bool = False
     on_invalid: OnInvalid = "error"
     engine: EngineName | None = None
+    time_format: str | None = None
+    every_row_is: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -78,6 +80,8 @@ def load(
         dedupe=options.dedupe,
         on_invalid=options.on_invalid,
         connection=con,
+        time_format=options.time_format,
+        every_row_is=options.every_row_is,
     )
     if journey is None:
         return log

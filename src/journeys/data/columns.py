@@ -41,7 +41,7 @@ class ColumnMapping:
 
     customer_id: str
     timestamp: str
-    event: str
+    event: str | None
     value: str | None = None
     channel: str | None = None
     satisfaction: str | None = None
@@ -52,13 +52,18 @@ class ColumnMapping:
         return {role: getattr(self, role) for role in roles if getattr(self, role) is not None}
 
 
-def resolve_columns(available: Sequence[str], given: Columns, source: str) -> ColumnMapping:
+def resolve_columns(
+    available: Sequence[str], given: Columns, source: str, *, event_required: bool = True
+) -> ColumnMapping:
     """Match the roles to columns: given names are checked, the others detected.
 
     A required role (customer id, timestamp, event) that is missing or ambiguous is an
     error naming the option that settles it; an optional role is only taken when
-    exactly one candidate column is present.
+    exactly one candidate column is present. With ``event_required=False`` (a log in
+    which every row is the same kind of event, such as a transaction log) a missing
+    event column is allowed.
     """
+    required = REQUIRED if event_required else ("customer_id", "timestamp")
     by_lower = {name.lower(): name for name in available}
     listing = ", ".join(available)
     found: dict[str, str | None] = {}
@@ -78,14 +83,14 @@ def resolve_columns(available: Sequence[str], given: Columns, source: str) -> Co
         present = [name for name in present if name not in found.values()]
         if len(present) == 1:
             found[role] = present[0]
-        elif role in REQUIRED and not present:
+        elif role in required and not present:
             raise DataError(
                 f"{source}: no column for the {role.replace('_', ' ')} was found "
                 f"(looked for {', '.join(candidates)}); the columns are: {listing}",
                 hint=f"say which column it is with {OPTION_FOR[role]}",
                 code="missing-column",
             )
-        elif role in REQUIRED:
+        elif role in required:
             raise DataError(
                 f"{source}: more than one column could be the {role.replace('_', ' ')}: "
                 f"{', '.join(present)}",
@@ -97,7 +102,7 @@ def resolve_columns(available: Sequence[str], given: Columns, source: str) -> Co
     return ColumnMapping(
         customer_id=str(found["customer_id"]),
         timestamp=str(found["timestamp"]),
-        event=str(found["event"]),
+        event=found["event"],
         value=found["value"],
         channel=found["channel"],
         satisfaction=found["satisfaction"],

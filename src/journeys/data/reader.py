@@ -105,6 +105,8 @@ def read_events(
     on_invalid: OnInvalid = "error",
     engine: EngineName = "duckdb",
     connection: BaseBackend | None = None,
+    time_format: str | None = None,
+    every_row_is: str | None = None,
 ) -> EventLog:
     """Read, check and put into canonical form the events in ``source``.
 
@@ -125,6 +127,12 @@ def read_events(
         ``"skip"`` sets them aside and counts them in the report.
     engine, connection
         The engine to run on, or an open Ibis connection to use.
+    time_format
+        A strptime format (``%Y%m%d``, ``%d/%m/%Y %H:%M``) for timestamps written as text
+        or numbers in a form the engine does not read by itself.
+    every_row_is
+        The event name of every row when the source has no event column (a transaction
+        log in which every row is a purchase, say).
 
     Examples
     --------
@@ -135,10 +143,14 @@ def read_events(
     con = connection if connection is not None else connect(engine)
     name = describe(source)
     raw = open_table(con, source, table=table, format=format)
-    mapping = resolve_columns(list(raw.columns), columns or Columns(), name)
+    mapping = resolve_columns(
+        list(raw.columns), columns or Columns(), name, event_required=every_row_is is None
+    )
     if is_csv(source, format):
         raw = open_table(con, source, format=format, text_columns=(mapping.timestamp,))
-    shaped = _canonical(raw, mapping, timezone, name, raw.get_backend().name)
+    shaped = _canonical(
+        raw, mapping, timezone, name, raw.get_backend().name, time_format, every_row_is
+    )
     counts = _count_problems(shaped)
     rows_read = counts.pop("rows")
     if rows_read == 0:
@@ -189,18 +201,32 @@ def read_customers(
 
 
 def _canonical(
-    raw: ibis.Table, mapping: ColumnMapping, timezone: str, name: str, engine: str
+    raw: ibis.Table,
+    mapping: ColumnMapping,
+    timezone: str,
+    name: str,
+    engine: str,
+    time_format: str | None,
+    every_row_is: str | None,
 ) -> ibis.Table:
     timestamp_column = raw[mapping.timestamp]
-    text, parsed, offset = _parse_timestamp(
-        timestamp_column, timezone, engine, mapping.timestamp, name
-    )
+    if time_format is not None:
+        text, parsed, offset = _parse_formatted(timestamp_column, time_format, timezone, engine)
+    else:
+        text, parsed, offset = _parse_timestamp(
+            timestamp_column, timezone, engine, mapping.timestamp, name
+        )
     roles = mapping.as_dict()
+    event = (
+        raw[mapping.event].cast("string")
+        if mapping.event is not None
+        else ibis.literal(str(every_row_is), type="string")
+    )
     canonical: dict[str, Any] = {
         "customer_id": raw[mapping.customer_id].cast("string"),
         "timestamp": parsed,
         "timestamp_us": epoch_microseconds(parsed, engine),
-        "event": raw[mapping.event].cast("string"),
+        "event": event,
     }
     if mapping.value is not None:
         canonical["value"] = _number(raw, mapping.value, name)
@@ -243,6 +269,7 @@ def _parse_timestamp(
     if kind.is_date():
         return column.cast("string"), column.cast(dt.Timestamp()), no_offset
     if kind.is_integer() or kind.is_floating():
+        _refuse_day_numbers(column, column_name, name)
         return column.cast("string"), _from_epoch(column), no_offset
     if kind.is_string():
         text = column.strip()
@@ -255,6 +282,29 @@ def _parse_timestamp(
         hint=f"name the right column with {OPTION_FOR['timestamp']}",
         code="column-type",
     )
+
+
+def _parse_formatted(
+    column: ibis.Value, time_format: str, timezone: str, engine: str
+) -> tuple[ibis.Value, ibis.Value, ibis.Value]:
+    """Timestamps in a given strptime format, read as local times in ``timezone``."""
+    text = column.cast("string").strip()
+    parsed = text.as_timestamp(time_format).cast(dt.Timestamp())
+    return text, _to_utc(parsed, timezone, engine), ibis.literal(False)
+
+
+def _refuse_day_numbers(column: ibis.Value, column_name: str, name: str) -> None:
+    """Stop at numbers such as 19970101: they are dates, not seconds in August 1970."""
+    alone = column.name("__t").as_table()
+    bounds = alone.aggregate(low=alone.__t.min(), high=alone.__t.max()).to_pyarrow()
+    low, high = bounds["low"][0].as_py(), bounds["high"][0].as_py()
+    if low is not None and 19_000_101 <= low and high <= 21_001_231:
+        raise DataError(
+            f"{name}: the timestamp column '{column_name}' holds numbers such as {int(low)}, "
+            "which look like dates written as yyyymmdd, not seconds since 1970",
+            hint="say how to read them with --time-format %Y%m%d",
+            code="timestamp-format",
+        )
 
 
 def _from_epoch(column: ibis.Value) -> ibis.Value:
@@ -341,6 +391,7 @@ def _raise_invalid(
     if "bad_timestamp" in invalid:
         hint = (
             "write timestamps as ISO 8601 (2024-03-01 14:05:00, optionally with +02:00), "
+            "say how they are written with --time-format (such as %Y%m%d or %d/%m/%Y %H:%M), "
             "or pass --skip-invalid to set those rows aside (they are counted)"
         )
     raise DataError(

@@ -1,0 +1,70 @@
+"""Figures of customer value: the holdout check and where the value sits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import plotly.graph_objects as go
+
+from journeys.plots.theme import COLORS, styled
+
+if TYPE_CHECKING:
+    from journeys.analyses.clv import ClvResult
+
+
+def holdout_figure(result: ClvResult) -> go.Figure:
+    """Mean purchases in the holdout period, actual and predicted, by calibration purchases."""
+    if result.holdout is None:
+        raise ValueError("this result has no holdout period (the calibration end is the last day)")
+    table = result.holdout[result.holdout["repeat_purchases_in_calibration"] != "all (sum)"]
+    groups = table["repeat_purchases_in_calibration"]
+    figure = go.Figure()
+    for column, name, color, dash in (
+        ("actual_purchases", "actual", COLORS[7], "solid"),
+        ("bgnbd_predicted", "BG/NBD", COLORS[0], "dash"),
+        ("pareto_nbd_predicted", "Pareto/NBD", COLORS[2], "dot"),
+    ):
+        figure.add_trace(
+            go.Scatter(
+                x=groups,
+                y=table[column],
+                name=name,
+                mode="lines+markers",
+                line={"color": color, "dash": dash},
+                customdata=table["customers"],
+                hovertemplate=(
+                    f"{name}: %{{y:.2f}} purchases per customer<br>"
+                    "%{customdata:,} customers<extra></extra>"
+                ),
+            )
+        )
+    length = result.values["holdout_length"]
+    figure.update_xaxes(title="repeat purchases in the calibration period", type="category")
+    figure.update_yaxes(title=f"purchases per customer in the next {length:.0f} {_unit(result)}s")
+    return styled(figure, "Holdout check: predicted and actual purchases")
+
+
+def value_figure(result: ClvResult) -> go.Figure:
+    """Share of the total expected value held by each tenth of customers, most valuable first."""
+    deciles = result.deciles
+    figure = go.Figure(
+        go.Bar(
+            x=[f"top {10 * d}%" if d == 1 else f"{10 * (d - 1)}-{10 * d}%" for d in deciles["decile"]],
+            y=deciles["share_of_clv"],
+            text=[f"{share:.0%}" for share in deciles["share_of_clv"]],
+            textposition="outside",
+            customdata=deciles[["customers", "clv"]],
+            hovertemplate=(
+                "%{x}: %{customdata[0]:,} customers, value %{customdata[1]:,.0f} "
+                "(%{y:.1%})<extra></extra>"
+            ),
+            marker_color=COLORS[0],
+        )
+    )
+    figure.update_xaxes(title="customers ranked by expected value")
+    figure.update_yaxes(title="share of total expected value", tickformat=".0%")
+    return styled(figure, "Where the future value sits")
+
+
+def _unit(result: ClvResult) -> str:
+    return str(result.params.time_unit)
