@@ -5,12 +5,16 @@ ask for a demo or start a trial, buy a plan, are onboarded by the implementation
 use the product, contact support, renew, upgrade, refer others and write reviews.
 Three personas (small business, mid-market, enterprise) behave differently.
 
-Two problems are planted, with known answers (:data:`TRUTH`) that the tests check the
-report finds:
+Customers pay monthly (the first payment is the purchase, then a renewal every 30 days
+until they cancel). What is planted, with known answers (:data:`TRUTH`) that the tests
+check the report finds:
 
 - small businesses who start a trial rarely buy (a persona that drops off at one step);
 - after a purchase, the hand-off from sales to implementation is slow: the kickoff
-  call comes about nine days later, while every other step takes a day or two.
+  call comes about nine days later, while every other step takes a day or two;
+- support keeps customers: after a month with a support contact a customer cancels with
+  probability 4%, after a month without one 15%;
+- a chatbot launched on 2025-10-01 takes more of the contacts and chats are rated higher.
 
 Everything is generated with vectorised numpy, so 20,000 customers and about a
 million events take seconds.
@@ -35,6 +39,15 @@ PERSONA_SHARES = [0.6, 0.3, 0.1]
 TRIAL_TO_PURCHASE = {"smb": 0.12, "mid_market": 0.55, "enterprise": 0.6}
 HAND_OFF_MEDIAN_DAYS = 9.0
 OTHER_STEP_MEDIAN_DAYS = 1.5
+SUPPORT_CONTACT_RATE = 0.45
+CHURN_WITHOUT_SUPPORT = 0.15
+CHURN_AFTER_SUPPORT = 0.04
+CHATBOT_LAUNCH = "2025-10-01"
+CHATBOT_SECONDS = float(
+    (np.datetime64(CHATBOT_LAUNCH) - START.astype("datetime64[D]")) / np.timedelta64(1, "s")
+)
+CHAT_CSAT_BEFORE = 4.1
+CHAT_CSAT_AFTER_CHATBOT = 4.5
 
 #: What the demo planted, for tests and for the report's reader.
 TRUTH = {
@@ -43,6 +56,10 @@ TRUTH = {
     "trial_to_purchase": TRIAL_TO_PURCHASE,
     "slow_hand_off": "purchase -> onboarding",
     "hand_off_median_days": HAND_OFF_MEDIAN_DAYS,
+    "monthly_churn_without_support": CHURN_WITHOUT_SUPPORT,
+    "monthly_churn_after_support": CHURN_AFTER_SUPPORT,
+    "chatbot_launch": CHATBOT_LAUNCH,
+    "chat_csat_before_after": (CHAT_CSAT_BEFORE, CHAT_CSAT_AFTER_CHATBOT),
 }
 
 SPEC_FILE = "demo_journey.yaml"
@@ -171,35 +188,39 @@ def _usage_and_service(
     start: np.ndarray,
     price: np.ndarray,
 ) -> None:
-    """Logins, feature use, support, surveys, renewals and advocacy of paying customers."""
-    months_active = rng.geometric(0.12, size=len(who)).astype(float)
+    """Monthly subscription, usage, support, surveys and advocacy of paying customers.
+
+    Month by month, an active customer contacts support with a fixed probability; a month
+    with support is followed by a lower chance of cancelling (the planted support effect).
+    From the chatbot's launch, more contacts are chats and chats are rated higher.
+    """
+    size = len(who)
+    months_active = np.zeros(size)
+    active = np.ones(size, dtype=bool)
+    month_starts: list[np.ndarray] = []
+    supported_who: list[np.ndarray] = []
+    for month in range(HORIZON_DAYS // 30 + 1):
+        months_active += active
+        if month > 0:
+            paying = np.flatnonzero(active)
+            out.add(who[paying], start[paying] + month * 30 * DAY, "renewal", "web", price[paying])
+        contact = active & (rng.random(size) < SUPPORT_CONTACT_RATE)
+        month_starts.append(start[contact] + month * 30 * DAY)
+        supported_who.append(np.flatnonzero(contact))
+        churn = np.where(contact, CHURN_AFTER_SUPPORT, CHURN_WITHOUT_SUPPORT)
+        active &= rng.random(size) >= churn
+    _support_contacts(rng, out, who, np.concatenate(supported_who), np.concatenate(month_starts))
     end = start + months_active * 30 * DAY
 
-    def spread(per_month: float, event: str, channel: str) -> tuple[np.ndarray, np.ndarray]:
+    def spread(per_month: float, event: str, channel: str) -> None:
         counts = rng.poisson(per_month * months_active)
-        owners = np.repeat(np.arange(len(who)), counts)
+        owners = np.repeat(np.arange(size), counts)
         times = start[owners] + rng.random(len(owners)) * (end - start)[owners]
         out.add(who[owners], times, event, channel)
-        return owners, times
 
     spread(28.0, "login", "product")
     spread(16.0, "feature_use", "product")
-    for event, channel, rate in (("support_ticket", "email", 0.5), ("support_chat", "chat", 0.4)):
-        owners, times = spread(rate, event, channel)
-        surveyed = rng.random(len(owners)) < 0.35
-        score = np.clip(
-            np.round(rng.normal(4.1 if channel == "chat" else 3.6, 0.9, surveyed.sum())), 1, 5
-        )
-        out.add(
-            who[owners[surveyed]], times[surveyed] + 3600.0, "csat_survey", "email", score=score
-        )
-    renewals = np.floor(months_active / 12).astype(int)
-    owners = np.repeat(np.arange(len(who)), renewals)
-    order = np.concatenate([np.arange(n) for n in renewals]) if len(owners) else np.array([], int)
-    out.add(
-        who[owners], start[owners] + (order + 1) * 365 * DAY, "renewal", "web", amount=price[owners]
-    )
-    upgrades = (rng.random(len(who)) < 0.15) & (months_active > 2)
+    upgrades = (rng.random(size) < 0.15) & (months_active > 2)
     out.add(
         who[upgrades],
         start[upgrades] + rng.uniform(60, 300, upgrades.sum()) * DAY,
@@ -207,14 +228,39 @@ def _usage_and_service(
         "web",
         amount=price[upgrades] * 0.5,
     )
-    surveyed = rng.random(len(who)) < 0.4
-    nps_time = start + rng.uniform(30, 200, len(who)) * DAY
+    surveyed = rng.random(size) < 0.4
+    nps_time = start + rng.uniform(30, 200, size) * DAY
     nps = np.clip(np.round(rng.normal(7.5, 2.0, surveyed.sum())), 0, 10)
     out.add(who[surveyed], nps_time[surveyed], "nps_survey", "email", score=nps)
-    promoters = surveyed & (rng.random(len(who)) < 0.3)
+    promoters = surveyed & (rng.random(size) < 0.3)
     out.add(who[promoters], nps_time[promoters] + 5 * DAY, "referral", "web")
-    reviewers = promoters & (rng.random(len(who)) < 0.4)
+    reviewers = promoters & (rng.random(size) < 0.4)
     out.add(who[reviewers], nps_time[reviewers] + 9 * DAY, "review", "web")
+
+
+def _support_contacts(
+    rng: np.random.Generator,
+    out: _Events,
+    who: np.ndarray,
+    owners: np.ndarray,
+    month_start: np.ndarray,
+) -> None:
+    """One or more contacts in each supported month, by chat or e-mail, with CSAT surveys."""
+    counts = 1 + rng.poisson(0.5, len(owners))
+    owners = np.repeat(owners, counts)
+    times = np.repeat(month_start, counts) + rng.random(len(owners)) * 30 * DAY
+    after = times >= CHATBOT_SECONDS
+    chat = rng.random(len(owners)) < np.where(after, 0.65, 0.45)
+    for is_chat, event, channel in ((True, "support_chat", "chat"), (False, "support_ticket", "email")):
+        mask = chat == is_chat
+        out.add(who[owners[mask]], times[mask], event, channel)
+        surveyed = mask & (rng.random(len(owners)) < 0.35)
+        if is_chat:
+            mean = np.where(after[surveyed], CHAT_CSAT_AFTER_CHATBOT, CHAT_CSAT_BEFORE)
+        else:
+            mean = np.full(surveyed.sum(), 3.6)
+        score = np.clip(np.round(rng.normal(mean, 0.9)), 1, 5)
+        out.add(who[owners[surveyed]], times[surveyed] + 3600.0, "csat_survey", "email", score=score)
 
 
 def write_demo(folder: str | Path, customers: int = 20_000, seed: int = 7) -> DemoFiles:

@@ -8,6 +8,7 @@ loader can point at the line and column.
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Annotated, Any, Literal
 
@@ -152,6 +153,101 @@ class DataSource(SpecModel):
     engine: Literal["duckdb", "spark"] = "duckdb"
 
 
+SupportPeriod = Literal["week", "month", "quarter"]
+
+
+class CostLine(SpecModel):
+    """A named fixed cost of the support operation per period (salaries, tools, training)."""
+
+    name: str = Field(min_length=1)
+    amount: float = Field(ge=0, description="Cost per period.")
+    channel: str | None = Field(
+        default=None, description="The support channel this cost belongs to, if only one."
+    )
+
+
+class VariableCosts(SpecModel):
+    """Costs that grow with the customers supported and the contacts they make."""
+
+    per_customer: float = Field(default=0.0, ge=0, description="Per supported customer.")
+    per_contact: dict[str, float] = Field(
+        default_factory=dict, description="Cost of one contact, by channel (chat, phone, ...)."
+    )
+    contacts_per_customer: dict[str, float] = Field(
+        default_factory=dict,
+        description="Contacts per supported customer and period by channel; measured from the "
+        "events when they are given, so only needed without data.",
+    )
+
+
+class SupportContacts(SpecModel):
+    """Which events are support contacts: touchpoints and/or event names."""
+
+    touchpoints: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+    events: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> SupportContacts:
+        if not self.events and not self.touchpoints:
+            raise ValueError("give 'touchpoints' or 'events' (or both)")
+        return self
+
+
+class Scenario(SpecModel):
+    """A change to the support operation, compared side by side with today."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    fixed_costs: dict[str, float] = Field(
+        default_factory=dict,
+        description="Fixed cost lines to add or change (by name); 0 removes a line.",
+    )
+    per_contact: dict[str, float] = Field(
+        default_factory=dict, description="New cost of one contact, by channel."
+    )
+    contacts_factor: float = Field(
+        default=1.0, ge=0, description="Multiplies contacts per customer (0.7: 30% deflected)."
+    )
+    per_customer: float | None = Field(default=None, ge=0)
+    value_per_customer: float | None = Field(default=None)
+    value_factor: float = Field(default=1.0, ge=0, description="Multiplies the value.")
+
+
+class SupportChange(SpecModel):
+    """A dated change to support (a chatbot, a second shift) whose impact to measure."""
+
+    name: str = Field(min_length=1)
+    date: datetime.date
+
+
+class Support(SpecModel):
+    """The post-purchase support operation: its costs, contacts, value and scenarios."""
+
+    period: SupportPeriod = "month"
+    contacts: SupportContacts
+    csat: SupportContacts | None = Field(
+        default=None, description="Which events carry the CSAT score of support contacts."
+    )
+    fixed_costs: list[CostLine] = Field(default_factory=list)
+    variable_costs: VariableCosts = Field(default_factory=VariableCosts)
+    value_per_customer: float | Literal["estimate"] = Field(
+        default="estimate",
+        description="What a supported customer brings per period (revenue or gross profit "
+        "that support keeps), or 'estimate' to measure it from the events.",
+    )
+    margin: float = Field(
+        default=1.0, gt=0, le=1, description="Share of revenue that is gross profit."
+    )
+    outcome_periods: int = Field(
+        default=3, ge=1, le=24, description="Periods after a contact in which outcomes count."
+    )
+    measure_periods: int = Field(
+        default=6, ge=1, description="Recent complete periods over which volumes are averaged."
+    )
+    scenarios: list[Scenario] = Field(default_factory=list)
+    changes: list[SupportChange] = Field(default_factory=list)
+
+
 class Spec(SpecModel):
     """A customer journey: its stages, touchpoints, personas and milestones."""
 
@@ -162,6 +258,7 @@ class Spec(SpecModel):
     touchpoints: list[Touchpoint] = Field(default_factory=list)
     personas: list[Persona] = Field(default_factory=list)
     milestones: list[Milestone] = Field(default_factory=list)
+    support: Support | None = None
 
     @model_validator(mode="after")
     def _cross_references(self) -> Spec:
@@ -188,6 +285,22 @@ class Spec(SpecModel):
                             f"unknown touchpoint '{name}'",
                         )
                     )
+        if self.support is not None:
+            for part in ("contacts", "csat"):
+                chosen = getattr(self.support, part)
+                for position, name in enumerate(chosen.touchpoints if chosen else []):
+                    if name not in touchpoint_ids:
+                        problems.append(
+                            (
+                                ("support", part, "touchpoints", position),
+                                f"unknown touchpoint '{name}'",
+                            )
+                        )
+            names = [line.name for line in self.support.fixed_costs]
+            for index, name in enumerate(names):
+                if name in names[:index]:
+                    location = ("support", "fixed_costs", index, "name")
+                    problems.append((location, f"cost line '{name}' is named twice"))
         if problems:
             raise CrossReferenceError(problems)
         return self

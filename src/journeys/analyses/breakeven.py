@@ -1,0 +1,409 @@
+"""Break-even of post-purchase support: how many supported customers pay for the operation.
+
+Cost-volume-profit analysis per support period:
+
+- contribution margin per supported customer = value per customer - variable cost per
+  customer (the per-customer cost plus, per channel, contacts per customer x cost per
+  contact);
+- break-even customers = fixed costs / contribution margin; break-even revenue = that
+  number x value per customer; contribution margin ratio = margin / value;
+- margin of safety = (actual supported customers - break-even) / actual.
+
+Inputs come from a sheet (:class:`BreakevenInputs`) or from the spec's ``support`` section,
+with volumes, contacts per customer and (when ``value_per_customer: estimate``) the value
+of a supported customer measured from the events (:mod:`journeys.analyses.support_effect`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from pydantic import Field
+
+from journeys.analyses.base import Params, Result, clean, records
+from journeys.analyses.support_effect import (
+    ChangeImpact,
+    Uplift,
+    change_impact,
+    support_uplift,
+    volumes,
+)
+from journeys.data.reader import EventLog
+from journeys.errors import OptionsError
+from journeys.spec.models import Scenario, Support
+
+if TYPE_CHECKING:
+    from plotly.graph_objects import Figure
+
+SENSITIVITY = 0.2
+
+
+class BreakevenInputs(Params):
+    """A sheet of inputs, per period: what break-even needs and nothing more."""
+
+    fixed_costs: dict[str, float] = Field(description="Named fixed cost lines per period.")
+    variable_cost_per_customer: float = Field(ge=0)
+    value_per_customer: float = Field(description="Revenue or gross profit per customer.")
+    actual_customers: float | None = Field(default=None, ge=0)
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """Break-even numbers of one set of inputs (``None`` where support never breaks even)."""
+
+    fixed_costs: float
+    variable_cost_per_customer: float
+    value_per_customer: float
+    contribution_margin: float
+    contribution_margin_ratio: float | None
+    break_even_customers_exact: float | None
+    break_even_customers: int | None
+    break_even_revenue: float | None
+    actual_customers: float | None
+    margin_of_safety: float | None
+    margin_of_safety_customers: float | None
+    profit_at_actual: float | None
+
+    @property
+    def breaks_even(self) -> bool:
+        return self.break_even_customers_exact is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def compute(inputs: BreakevenInputs) -> Numbers:
+    """Break-even numbers of a sheet of inputs.
+
+    Examples
+    --------
+    >>> sheet = BreakevenInputs(fixed_costs={"team": 10_000}, variable_cost_per_customer=20,
+    ...                         value_per_customer=70, actual_customers=260)
+    >>> compute(sheet).break_even_customers
+    200
+    """
+    fixed = float(sum(inputs.fixed_costs.values()))
+    value = inputs.value_per_customer
+    variable = inputs.variable_cost_per_customer
+    margin = value - variable
+    actual = inputs.actual_customers
+    exact = fixed / margin if margin > 0 else None
+    safety = None
+    safety_customers = None
+    if exact is not None and actual:
+        safety_customers = actual - exact
+        safety = safety_customers / actual
+    return Numbers(
+        fixed_costs=fixed,
+        variable_cost_per_customer=variable,
+        value_per_customer=value,
+        contribution_margin=margin,
+        contribution_margin_ratio=margin / value if value > 0 else None,
+        break_even_customers_exact=exact,
+        break_even_customers=math.ceil(exact - 1e-9) if exact is not None else None,
+        break_even_revenue=exact * value if exact is not None else None,
+        actual_customers=actual,
+        margin_of_safety=safety,
+        margin_of_safety_customers=safety_customers,
+        profit_at_actual=actual * margin - fixed if actual is not None else None,
+    )
+
+
+def never_breaks_even_message(numbers: Numbers) -> str:
+    """Why support cannot pay for itself at this value and variable cost."""
+    return (
+        f"support never breaks even: the value per customer ({numbers.value_per_customer:,.2f}) "
+        f"is not above the variable cost per customer "
+        f"({numbers.variable_cost_per_customer:,.2f}), so every supported customer adds "
+        f"{-numbers.contribution_margin:,.2f} of loss before fixed costs"
+    )
+
+
+def sensitivity(inputs: BreakevenInputs, change: float = SENSITIVITY) -> pd.DataFrame:
+    """Break-even customers when each input moves by -/+``change`` (a tornado's bars)."""
+    base = compute(inputs).break_even_customers_exact
+    moves: list[tuple[str, BreakevenInputs, BreakevenInputs]] = []
+    for name in inputs.fixed_costs:
+        low, high = dict(inputs.fixed_costs), dict(inputs.fixed_costs)
+        low[name] *= 1 - change
+        high[name] *= 1 + change
+        moves.append(
+            (
+                f"fixed cost: {name}",
+                inputs.model_copy(update={"fixed_costs": low}),
+                inputs.model_copy(update={"fixed_costs": high}),
+            )
+        )
+    for field_name, label in (
+        ("variable_cost_per_customer", "variable cost per customer"),
+        ("value_per_customer", "value per customer"),
+    ):
+        value = getattr(inputs, field_name)
+        moves.append(
+            (
+                label,
+                inputs.model_copy(update={field_name: value * (1 - change)}),
+                inputs.model_copy(update={field_name: value * (1 + change)}),
+            )
+        )
+    rows = [
+        {
+            "input": label,
+            "base": base,
+            "at_minus": compute(low).break_even_customers_exact,
+            "at_plus": compute(high).break_even_customers_exact,
+        }
+        for label, low, high in moves
+    ]
+    frame = pd.DataFrame(rows, columns=["input", "base", "at_minus", "at_plus"])
+    spread = (frame["at_plus"] - frame["at_minus"]).abs().fillna(math.inf)
+    return frame.assign(swing=spread).sort_values("swing", ascending=False).reset_index(drop=True)
+
+
+class BreakevenParams(Params):
+    """Overrides of the spec's support inputs (any of them), or a whole sheet without a spec."""
+
+    fixed_costs: float | None = Field(default=None, ge=0, description="Total fixed costs.")
+    variable_cost: float | None = Field(default=None, ge=0)
+    value_per_customer: float | None = None
+    actual_customers: float | None = Field(default=None, ge=0)
+
+
+@dataclass(frozen=True)
+class BreakevenResult(Result):
+    """Break-even today, by channel, its sensitivity, scenarios and measured support effects."""
+
+    inputs: BreakevenInputs
+    numbers: Numbers
+    sources: dict[str, str]
+    sensitivity: pd.DataFrame
+    scenarios: pd.DataFrame
+    channels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    volumes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    uplift: Uplift | None = None
+    changes: tuple[ChangeImpact, ...] = ()
+    period: str = "month"
+
+    def to_pandas(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [{"measure": key, "value": value} for key, value in self.numbers.as_dict().items()]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = clean(
+            {
+                **self.numbers.as_dict(),
+                "period": self.period,
+                "fixed_cost_lines": self.inputs.fixed_costs,
+                "sources": self.sources,
+                "never_breaks_even": not self.numbers.breaks_even,
+                "channels": records(self.channels),
+                "sensitivity": records(self.sensitivity),
+                "scenarios": records(self.scenarios),
+                "volumes": records(self.volumes),
+                "uplift": records(self.uplift.table) if self.uplift is not None else None,
+                "changes": [
+                    {
+                        "name": change.name,
+                        "date": change.date.isoformat(),
+                        "before": [day.isoformat() for day in change.before],
+                        "after": [day.isoformat() for day in change.after],
+                        "measures": records(change.table),
+                    }
+                    for change in self.changes
+                ],
+            }
+        )
+        return result
+
+    def figure(self) -> Figure:
+        from journeys.plots.breakeven import cost_volume_profit_figure
+
+        return cost_volume_profit_figure(self)
+
+
+def breakeven_sheet(inputs: BreakevenInputs) -> BreakevenResult:
+    """Break-even of a sheet of inputs, without data."""
+    return BreakevenResult(
+        inputs=inputs,
+        numbers=compute(inputs),
+        sources={key: "given" for key in ("fixed_costs", "variable_cost", "value", "actual")},
+        sensitivity=sensitivity(inputs),
+        scenarios=pd.DataFrame(),
+    )
+
+
+def breakeven(events: EventLog, params: BreakevenParams | None = None) -> BreakevenResult:
+    """Break-even of the spec's support operation, measured on the events.
+
+    Examples
+    --------
+    >>> result = breakeven(load(spec="demo/journey.yaml"))  # doctest: +SKIP
+    >>> result.numbers.break_even_customers  # doctest: +SKIP
+    """
+    params = params or BreakevenParams()
+    support = events.spec.support if events.spec is not None else None
+    if support is None:
+        raise OptionsError(
+            "the journey spec has no `support` section",
+            hint="add one (period, contacts, fixed_costs, variable_costs, value_per_customer), "
+            "or give --fixed-costs, --variable-cost and --value-per-customer without data",
+            code="no-support",
+        )
+    measured = volumes(events, support)
+    recent = measured.tail(support.measure_periods)
+    supported = float(recent["supported"].mean())
+    channels = [c.removeprefix("contacts_") for c in recent.columns if c.startswith("contacts_")]
+    contacts_per_customer = {
+        channel: float(recent[f"contacts_{channel}"].sum() / recent["supported"].sum())
+        if recent["supported"].sum()
+        else 0.0
+        for channel in channels
+    }
+    sources = {"fixed_costs": "spec", "variable_cost": "spec and measured contacts"}
+    uplift = None
+    if params.value_per_customer is not None:
+        value, sources["value"] = params.value_per_customer, "given"
+    elif support.value_per_customer == "estimate":
+        uplift = support_uplift(events, support)
+        value = uplift.row("revenue_after")["uplift"] * support.margin
+        sources["value"] = (
+            f"estimated: revenue uplift over {support.outcome_periods} {support.period}s x margin"
+        )
+    else:
+        value, sources["value"] = float(support.value_per_customer), "spec"
+    fixed = {line.name: line.amount for line in support.fixed_costs}
+    if params.fixed_costs is not None:
+        fixed, sources["fixed_costs"] = {"fixed costs": params.fixed_costs}, "given"
+    variable = _variable_cost(support, contacts_per_customer)
+    if params.variable_cost is not None:
+        variable, sources["variable_cost"] = params.variable_cost, "given"
+    actual = params.actual_customers if params.actual_customers is not None else supported
+    sources["actual"] = (
+        "given"
+        if params.actual_customers is not None
+        else f"measured: mean of the last {len(recent)} complete {support.period}s"
+    )
+    inputs = BreakevenInputs(
+        fixed_costs=fixed,
+        variable_cost_per_customer=variable,
+        value_per_customer=value,
+        actual_customers=actual,
+    )
+    costs = _period_costs(support, measured)
+    changes = tuple(
+        change_impact(events, support, change.name, change.date, period_costs=costs)
+        for change in support.changes
+    )
+    return BreakevenResult(
+        inputs=inputs,
+        numbers=compute(inputs),
+        sources=sources,
+        sensitivity=sensitivity(inputs),
+        scenarios=_scenarios(inputs, support, contacts_per_customer),
+        channels=_channels(support, recent, value),
+        volumes=measured,
+        uplift=uplift,
+        changes=changes,
+        period=support.period,
+    )
+
+
+def _variable_cost(support: Support, contacts: dict[str, float], factor: float = 1.0) -> float:
+    costs = support.variable_costs
+    given = costs.contacts_per_customer
+    per_contact = sum(
+        cost * given.get(channel, contacts.get(channel, 0.0)) * factor
+        for channel, cost in costs.per_contact.items()
+    )
+    return costs.per_customer + per_contact
+
+
+def _period_costs(support: Support, measured: pd.DataFrame) -> pd.Series:
+    """Total support cost of each measured period: fixed plus variable at its volumes."""
+    fixed = sum(line.amount for line in support.fixed_costs)
+    total = fixed + support.variable_costs.per_customer * measured["supported"]
+    for channel, cost in support.variable_costs.per_contact.items():
+        column = f"contacts_{channel}"
+        if column in measured.columns:
+            total = total + cost * measured[column]
+    return pd.Series(total.to_numpy(), index=measured["period"])
+
+
+def _channels(support: Support, recent: pd.DataFrame, value: float) -> pd.DataFrame:
+    """Per channel: its own fixed lines against the margin of customers it serves."""
+    rows = []
+    names = {c.removeprefix("contacts_") for c in recent.columns if c.startswith("contacts_")}
+    names |= {line.channel for line in support.fixed_costs if line.channel is not None}
+    for channel in sorted(names):
+        customers = recent.get(f"customers_{channel}", pd.Series([0.0])).mean()
+        contacts = recent.get(f"contacts_{channel}", pd.Series([0.0])).sum()
+        served = recent.get(f"customers_{channel}", pd.Series([0.0])).sum()
+        per_customer = contacts / served if served else 0.0
+        variable = (
+            support.variable_costs.per_customer
+            + support.variable_costs.per_contact.get(channel, 0.0) * per_customer
+        )
+        fixed = {
+            line.name: line.amount for line in support.fixed_costs if line.channel == channel
+        }
+        numbers = compute(
+            BreakevenInputs(
+                fixed_costs=fixed,
+                variable_cost_per_customer=variable,
+                value_per_customer=value,
+                actual_customers=float(customers),
+            )
+        )
+        rows.append({"channel": channel, "contacts_per_customer": per_customer, **numbers.as_dict()})
+    shared = [line for line in support.fixed_costs if line.channel is None]
+    if shared:
+        rows.append(
+            {
+                "channel": "shared (not assigned to a channel)",
+                "fixed_costs": sum(line.amount for line in shared),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _scenarios(
+    base: BreakevenInputs, support: Support, contacts: dict[str, float]
+) -> pd.DataFrame:
+    rows = [{"scenario": "today", **compute(base).as_dict()}]
+    for scenario in support.scenarios:
+        rows.append({"scenario": scenario.name, **compute(apply_scenario(base, support, contacts, scenario)).as_dict()})
+    return pd.DataFrame(rows)
+
+
+def apply_scenario(
+    base: BreakevenInputs, support: Support, contacts: dict[str, float], scenario: Scenario
+) -> BreakevenInputs:
+    """The inputs after a scenario's changes."""
+    fixed = {**base.fixed_costs, **scenario.fixed_costs}
+    fixed = {name: amount for name, amount in fixed.items() if amount}
+    costs = support.variable_costs.model_copy(
+        update={
+            "per_contact": {**support.variable_costs.per_contact, **scenario.per_contact},
+            "per_customer": scenario.per_customer
+            if scenario.per_customer is not None
+            else support.variable_costs.per_customer,
+        }
+    )
+    changed = support.model_copy(update={"variable_costs": costs})
+    variable = _variable_cost(changed, contacts, scenario.contacts_factor)
+    value = (
+        scenario.value_per_customer
+        if scenario.value_per_customer is not None
+        else base.value_per_customer
+    ) * scenario.value_factor
+    return base.model_copy(
+        update={
+            "fixed_costs": fixed,
+            "variable_cost_per_customer": variable,
+            "value_per_customer": value,
+        }
+    )

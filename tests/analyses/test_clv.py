@@ -1,0 +1,179 @@
+"""Customer lifetime value from an event log: summaries in the engine, models on top."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date
+
+import numpy as np
+import pytest
+from ibis.backends import BaseBackend
+
+from journeys.analyses.clv import ClvParams, clv, purchase_summary
+from journeys.data import EventLog, read_events
+from journeys.errors import DataError, OptionsError
+from tests.conftest import DATA
+
+
+@pytest.fixture
+def cdnow_log(con: BaseBackend) -> EventLog:
+    return read_events(
+        DATA / "cdnow_sample.csv",
+        connection=con,
+        time_format="%Y%m%d",
+        every_row_is="purchase",
+    )
+
+
+def test_cdnow_from_the_raw_log_reproduces_the_published_fits(cdnow_log: EventLog) -> None:
+    result = clv(cdnow_log, ClvParams(calibration_end=date(1997, 9, 30), horizon=39))
+    assert {k: round(v, 3) for k, v in result.bgnbd.params.items()} == {
+        "r": 0.243,
+        "alpha": 4.414,
+        "a": 0.793,
+        "b": 2.426,
+    }
+    assert round(result.bgnbd.log_likelihood_, 1) == -9582.4
+    assert {k: round(v, 3) for k, v in result.pareto_nbd.params.items()} == {
+        "r": 0.553,
+        "alpha": 10.578,
+        "s": 0.606,
+        "beta": 11.669,
+    }
+    assert round(result.pareto_nbd.log_likelihood_, 1) == -9595.0
+    assert result.gamma_gamma is not None
+    assert {k: round(v, 2) for k, v in result.gamma_gamma.params.items()} == {
+        "p": 6.25,
+        "q": 3.74,
+        "gamma": 15.44,
+    }
+    assert result.values["customers_fitted"] == 2357
+    assert result.values["repeat_customers"] == 946
+    assert result.values["holdout_length"] == 39.0
+
+
+def test_holdout_table_counts_the_purchases_after_the_calibration_end(
+    cdnow_log: EventLog,
+) -> None:
+    """Actual holdout purchases (purchase days after 1997-09-30), counted here from the file."""
+    days: dict[str, set[str]] = {}
+    with (DATA / "cdnow_sample.csv").open() as handle:
+        next(handle)
+        for line in handle:
+            _, customer, day, _, _ = line.strip().split(",")
+            days.setdefault(customer, set()).add(day)
+    later = sum(1 for found in days.values() for day in found if day > "19970930")
+    result = clv(cdnow_log, ClvParams(calibration_end=date(1997, 9, 30)))
+    assert result.holdout is not None
+    total = result.holdout.iloc[-1]
+    assert total["customers"] == 2357
+    assert total["actual_purchases"] == later
+    by_group = result.holdout.iloc[:-1]
+    assert by_group["customers"].sum() == 2357
+    # the predictions are those of the fitted model for a 39-week holdout
+    summary = result.customers
+    expected = result.bgnbd.expected_purchases(
+        39.0, summary["frequency"], summary["recency"], summary["T"]
+    )
+    assert total["bgnbd_predicted"] == pytest.approx(expected.sum())
+
+
+Journeys = Callable[..., EventLog]
+
+
+def test_summary_merges_same_day_purchases_and_sets_aside_late_customers(
+    journeys_for: Journeys,
+) -> None:
+    log = journeys_for(
+        {
+            "a": [
+                ("buy", "2024-01-01 09:00", {"value": 10.0}),
+                ("buy", "2024-01-01 17:00", {"value": 5.0}),
+                ("visit", "2024-01-05 10:00", {"value": 99.0}),
+                ("buy", "2024-01-08 10:00", {"value": 30.0}),
+                ("buy", "2024-01-15 10:00", {"value": 50.0}),
+                ("buy", "2024-02-01 10:00", {"value": 70.0}),
+            ],
+            "b": [("buy", "2024-01-02 10:00", {"value": 20.0})],
+            "c": [("buy", "2024-01-20 10:00", {"value": 40.0})],
+        }
+    )
+    params = ClvParams(calibration_end=date(2024, 1, 15), purchase_event="buy")
+    summary, end, holdout_days, set_aside = purchase_summary(log, params)
+    assert end == date(2024, 1, 15)
+    assert holdout_days == (date(2024, 2, 1) - date(2024, 1, 15)).days
+    assert set_aside == 1
+    rows = {row.customer_id: row for row in summary.itertuples()}
+    assert set(rows) == {"a", "b"}
+    a = rows["a"]
+    assert a.frequency == 2
+    assert a.recency == pytest.approx(14 / 7)
+    assert a.T == pytest.approx(14 / 7)
+    assert a.monetary_value == pytest.approx((30 + 50) / 2)
+    assert a.holdout_purchases == 1
+    assert rows["b"].frequency == 0
+    assert math.isnan(rows["b"].monetary_value)
+    assert rows["b"].T == pytest.approx(13 / 7)
+
+
+def test_clv_is_discounted_expected_spend(cdnow_log: EventLog) -> None:
+    """CLV = sum over the horizon's weeks of expected purchases x value x margin / (1+d)^years."""
+    params = ClvParams(
+        calibration_end=date(1997, 9, 30), horizon=10, margin=0.3, discount_rate=0.12
+    )
+    result = clv(cdnow_log, params)
+    row = result.customers.iloc[0]
+    model = result.bgnbd
+    args = ([row["frequency"]], [row["recency"]], [row["T"]])
+    total = 0.0
+    for week in range(1, 11):
+        gained = (
+            model.expected_purchases(week, *args)[0] - model.expected_purchases(week - 1, *args)[0]
+            if week > 1
+            else model.expected_purchases(week, *args)[0]
+        )
+        total += gained / 1.12 ** (week * 7 / 365.25)
+    assert row["clv"] == pytest.approx(total * row["expected_average_value"] * 0.3)
+    undiscounted = clv(
+        cdnow_log, ClvParams(calibration_end=date(1997, 9, 30), horizon=10)
+    ).customers.set_index("customer_id")
+    check = undiscounted.loc[row["customer_id"]]
+    assert check["clv"] == pytest.approx(
+        check["expected_purchases"] * check["expected_average_value"]
+    )
+    assert result.deciles["customers"].sum() == 2357
+    assert result.deciles["share_of_clv"].sum() == pytest.approx(1.0)
+
+
+def test_the_pareto_model_can_drive_the_predictions(cdnow_log: EventLog) -> None:
+    result = clv(cdnow_log, ClvParams(calibration_end=date(1997, 9, 30), model="pareto_nbd"))
+    summary = result.customers
+    expected = result.pareto_nbd.probability_alive(
+        summary["frequency"], summary["recency"], summary["T"]
+    )
+    np.testing.assert_allclose(summary["p_alive"], expected)
+
+
+def test_a_log_with_events_needs_to_know_what_a_purchase_is(journeys_for: Journeys) -> None:
+    log = journeys_for({"a": [("buy", "2024-01-01 09:00"), ("buy", "2024-01-03 09:00")]})
+    with pytest.raises(OptionsError, match="which events are purchases"):
+        clv(log)
+
+
+def test_no_repeat_purchases_is_a_clear_error(journeys_for: Journeys) -> None:
+    log = journeys_for({"a": [("buy", "2024-01-01 09:00")], "b": [("buy", "2024-01-03 09:00")]})
+    with pytest.raises(DataError, match="no customer bought twice"):
+        clv(log, ClvParams(purchase_event="buy"))
+
+
+def test_calibration_end_before_the_first_purchase(journeys_for: Journeys) -> None:
+    log = journeys_for({"a": [("buy", "2024-01-01 09:00"), ("buy", "2024-01-03 09:00")]})
+    with pytest.raises(OptionsError, match="before the first purchase"):
+        clv(log, ClvParams(purchase_event="buy", calibration_end=date(2023, 1, 1)))
+
+
+def test_an_unknown_purchase_event_is_a_clear_error(journeys_for: Journeys) -> None:
+    log = journeys_for({"a": [("visit", "2024-01-01 09:00")]})
+    with pytest.raises(OptionsError, match="'buy' matches no event"):
+        clv(log, ClvParams(purchase_event="buy"))
