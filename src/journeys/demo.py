@@ -251,7 +251,10 @@ def _support_contacts(
     times = np.repeat(month_start, counts) + rng.random(len(owners)) * 30 * DAY
     after = times >= CHATBOT_SECONDS
     chat = rng.random(len(owners)) < np.where(after, 0.65, 0.45)
-    for is_chat, event, channel in ((True, "support_chat", "chat"), (False, "support_ticket", "email")):
+    for is_chat, event, channel in (
+        (True, "support_chat", "chat"),
+        (False, "support_ticket", "email"),
+    ):
         mask = chat == is_chat
         out.add(who[owners[mask]], times[mask], event, channel)
         surveyed = mask & (rng.random(len(owners)) < 0.35)
@@ -260,7 +263,9 @@ def _support_contacts(
         else:
             mean = np.full(surveyed.sum(), 3.6)
         score = np.clip(np.round(rng.normal(mean, 0.9)), 1, 5)
-        out.add(who[owners[surveyed]], times[surveyed] + 3600.0, "csat_survey", "email", score=score)
+        out.add(
+            who[owners[surveyed]], times[surveyed] + 3600.0, "csat_survey", "email", score=score
+        )
 
 
 def write_demo(folder: str | Path, customers: int = 20_000, seed: int = 7) -> DemoFiles:

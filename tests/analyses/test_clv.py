@@ -109,12 +109,12 @@ def test_summary_merges_same_day_purchases_and_sets_aside_late_customers(
     a = rows["a"]
     assert a.frequency == 2
     assert a.recency == pytest.approx(14 / 7)
-    assert a.T == pytest.approx(14 / 7)
+    assert pytest.approx(14 / 7) == a.T
     assert a.monetary_value == pytest.approx((30 + 50) / 2)
     assert a.holdout_purchases == 1
     assert rows["b"].frequency == 0
     assert math.isnan(rows["b"].monetary_value)
-    assert rows["b"].T == pytest.approx(13 / 7)
+    assert pytest.approx(13 / 7) == rows["b"].T
 
 
 def test_clv_is_discounted_expected_spend(cdnow_log: EventLog) -> None:

@@ -200,6 +200,9 @@ class BreakevenResult(Result):
                 "fixed_cost_lines": self.inputs.fixed_costs,
                 "sources": self.sources,
                 "never_breaks_even": not self.numbers.breaks_even,
+                "message": None
+                if self.numbers.breaks_even
+                else never_breaks_even_message(self.numbers),
                 "channels": records(self.channels),
                 "sensitivity": records(self.sensitivity),
                 "scenarios": records(self.scenarios),
@@ -230,7 +233,7 @@ def breakeven_sheet(inputs: BreakevenInputs) -> BreakevenResult:
     return BreakevenResult(
         inputs=inputs,
         numbers=compute(inputs),
-        sources={key: "given" for key in ("fixed_costs", "variable_cost", "value", "actual")},
+        sources=dict.fromkeys(("fixed_costs", "variable_cost", "value", "actual"), "given"),
         sensitivity=sensitivity(inputs),
         scenarios=pd.DataFrame(),
     )
@@ -347,9 +350,7 @@ def _channels(support: Support, recent: pd.DataFrame, value: float) -> pd.DataFr
             support.variable_costs.per_customer
             + support.variable_costs.per_contact.get(channel, 0.0) * per_customer
         )
-        fixed = {
-            line.name: line.amount for line in support.fixed_costs if line.channel == channel
-        }
+        fixed = {line.name: line.amount for line in support.fixed_costs if line.channel == channel}
         numbers = compute(
             BreakevenInputs(
                 fixed_costs=fixed,
@@ -358,7 +359,9 @@ def _channels(support: Support, recent: pd.DataFrame, value: float) -> pd.DataFr
                 actual_customers=float(customers),
             )
         )
-        rows.append({"channel": channel, "contacts_per_customer": per_customer, **numbers.as_dict()})
+        rows.append(
+            {"channel": channel, "contacts_per_customer": per_customer, **numbers.as_dict()}
+        )
     shared = [line for line in support.fixed_costs if line.channel is None]
     if shared:
         rows.append(
@@ -370,12 +373,15 @@ def _channels(support: Support, recent: pd.DataFrame, value: float) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def _scenarios(
-    base: BreakevenInputs, support: Support, contacts: dict[str, float]
-) -> pd.DataFrame:
+def _scenarios(base: BreakevenInputs, support: Support, contacts: dict[str, float]) -> pd.DataFrame:
     rows = [{"scenario": "today", **compute(base).as_dict()}]
     for scenario in support.scenarios:
-        rows.append({"scenario": scenario.name, **compute(apply_scenario(base, support, contacts, scenario)).as_dict()})
+        rows.append(
+            {
+                "scenario": scenario.name,
+                **compute(apply_scenario(base, support, contacts, scenario)).as_dict(),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -179,9 +179,7 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
     )
 
 
-def purchase_summary(
-    events: EventLog, params: ClvParams
-) -> tuple[pd.DataFrame, dt.date, int, int]:
+def purchase_summary(events: EventLog, params: ClvParams) -> tuple[pd.DataFrame, dt.date, int, int]:
     """Per-customer frequency, recency, T and mean repeat value, computed in the engine.
 
     Returns the summary, the calibration end, the holdout length in days and the number

@@ -89,7 +89,9 @@ def _matches(events: EventLog, chosen: SupportContacts) -> ibis.Value:
 
 def _channel(events: EventLog) -> ibis.Value:
     table = events.table
-    candidates = [table[name] for name in ("touchpoint_channel", "channel") if name in table.columns]
+    candidates = [
+        table[name] for name in ("touchpoint_channel", "channel") if name in table.columns
+    ]
     if not candidates:
         return ibis.literal("all")
     return ibis.coalesce(*candidates, ibis.literal("other")).cast("string")
@@ -120,7 +122,8 @@ def complete_periods(events: EventLog, period: SupportPeriod) -> Periods:
     low, high = span["low"][0].as_py(), span["high"][0].as_py()
     if low is None or high - low < 2:
         raise DataError(
-            f"the events cover less than three {period}s; support needs complete periods to measure",
+            f"the events cover less than three {period}s; support needs complete periods "
+            "to measure",
             hint="use a shorter support period in the spec (week) or more data",
             code="too-short",
         )
@@ -180,14 +183,16 @@ def _persona(events: EventLog) -> ibis.Table:
 
 
 def _history_bucket(count: ibis.Value) -> ibis.Value:
-    case = ibis.cases(
+    return ibis.cases(
         *[
-            (count.between(low, high), f"{low}" if low == high else f"{low}+" if high > 10**8 else f"{low}-{high}")
+            (
+                count.between(low, high),
+                f"{low}" if low == high else f"{low}+" if high > 10**8 else f"{low}-{high}",
+            )
             for low, high in HISTORY_BUCKETS
         ],
         else_="0",
     )
-    return case
 
 
 @dataclass(frozen=True)
@@ -230,9 +235,7 @@ def support_uplift(events: EventLog, support: Support) -> Uplift:
     grid = grid.filter(grid.first < grid.period).select(
         "customer_id", start=grid.period, supported=(grid.contacts > 0).cast("int64")
     )
-    later = cp.select(
-        customer_id2=cp.customer_id, at=cp.period, p=cp.purchases, r=cp.revenue
-    )
+    later = cp.select(customer_id2=cp.customer_id, at=cp.period, p=cp.purchases, r=cp.revenue)
     joined = grid.join(
         later, (grid.customer_id == later.customer_id2) & (later.at <= grid.start + horizon + 1)
     )
@@ -419,7 +422,10 @@ def _period_end(number: int, period: SupportPeriod) -> dt.date:
 
 
 def _proportions(label: str, rates: pd.DataFrame, column: str) -> dict[str, Any]:
-    counts = {side: (int(rates.loc[side, column]), int(rates.loc[side, "customers"])) for side in ("before", "after")}
+    counts = {
+        side: (int(rates.at[side, column]), int(rates.at[side, "customers"]))  # type: ignore[arg-type]
+        for side in ("before", "after")
+    }
     p0 = counts["before"][0] / counts["before"][1]
     p1 = counts["after"][0] / counts["after"][1]
     error = math.sqrt(p0 * (1 - p0) / counts["before"][1] + p1 * (1 - p1) / counts["after"][1])
@@ -454,7 +460,9 @@ def _csat(
 
 
 def _means(label: str, frame: pd.DataFrame, column: str) -> dict[str, Any]:
-    groups = {side: frame.loc[frame["side"] == side, column].to_numpy() for side in ("before", "after")}
+    groups = {
+        side: frame.loc[frame["side"] == side, column].to_numpy() for side in ("before", "after")
+    }
     b, a = groups["before"], groups["after"]
     if len(b) < 2 or len(a) < 2:
         return _row(label, float(np.mean(b)), float(np.mean(a)), math.nan, len(b), len(a), "money")

@@ -74,6 +74,10 @@ SkipOpt = Annotated[
     typer.Option("--skip-invalid", help="Set aside (and count) rows that cannot be used."),
 ]
 EngineOpt = Annotated[str | None, typer.Option("--engine", help="duckdb (default) or spark.")]
+TimeFormatOpt = Annotated[
+    str | None,
+    typer.Option("--time-format", help="How timestamps are written, such as %Y%m%d."),
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,10 +111,10 @@ def expand_multi_value_options(args: list[str]) -> list[str]:
     return expanded
 
 
-def params(model: type[ModelT], **values: Any) -> ModelT:
+def params(schema: type[ModelT], /, **values: Any) -> ModelT:
     """Validate options into an analysis' parameters; mistakes become clear errors."""
     try:
-        return model.model_validate(values)
+        return schema.model_validate(values)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'options'}: "
@@ -156,9 +160,13 @@ def read(
     dedupe: bool = False,
     skip_invalid: bool = False,
     engine: str | None = None,
+    time_format: str | None = None,
+    every_row_is: str | None = None,
 ) -> EventLog:
     """Read events (and the spec) with a progress spinner, and report what was read."""
     options = LoadOptions(
+        time_format=time_format,
+        every_row_is=every_row_is,
         customer_col=customer_col,
         time_col=time_col,
         event_col=event_col,

@@ -298,7 +298,7 @@ def _refuse_day_numbers(column: ibis.Value, column_name: str, name: str) -> None
     alone = column.name("__t").as_table()
     bounds = alone.aggregate(low=alone.__t.min(), high=alone.__t.max()).to_pyarrow()
     low, high = bounds["low"][0].as_py(), bounds["high"][0].as_py()
-    if low is not None and 19_000_101 <= low and high <= 21_001_231:
+    if low is not None and low >= 19_000_101 and high <= 21_001_231:
         raise DataError(
             f"{name}: the timestamp column '{column_name}' holds numbers such as {int(low)}, "
             "which look like dates written as yyyymmdd, not seconds since 1970",

@@ -196,7 +196,9 @@ class BetaGeoModel(PurchaseModel):
     def _unconditional(params: Array, t: Array) -> Array:
         r, alpha, a, b = params
         share = (alpha / (alpha + t)) ** r
-        result: Array = (a + b - 1) / (a - 1) * (1 - share * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+        result: Array = (
+            (a + b - 1) / (a - 1) * (1 - share * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+        )
         return result
 
 
@@ -241,9 +243,7 @@ class ParetoNBDModel(PurchaseModel):
         r, alpha, s, beta = params
         common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         alive_at_end = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        left_before_end = (
-            np.log(s) + ParetoNBDModel._log_a0(params, x, t_x, T) - np.log(r + s + x)
-        )
+        left_before_end = np.log(s) + ParetoNBDModel._log_a0(params, x, t_x, T) - np.log(r + s + x)
         result: Array = common + np.logaddexp(alive_at_end, left_before_end)
         return result
 
@@ -269,9 +269,7 @@ class ParetoNBDModel(PurchaseModel):
         else:
             lifetime_share = -np.expm1((s - 1) * log_ratio) / (s - 1)
         rate = (r + x) * (beta + T) / (alpha + T)
-        result: Array = (
-            rate * lifetime_share * ParetoNBDModel._probability_alive(params, x, t_x, T)
-        )
+        result: Array = rate * lifetime_share * ParetoNBDModel._probability_alive(params, x, t_x, T)
         return result
 
     @staticmethod
@@ -279,6 +277,6 @@ class ParetoNBDModel(PurchaseModel):
         r, alpha, s, beta = params
         if abs(s - 1) < 1e-9:
             result: Array = r * beta / alpha * np.log1p(t / beta)
-            return result
-        result = r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
+        else:
+            result = r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
         return result

@@ -49,7 +49,10 @@ def value_figure(result: ClvResult) -> go.Figure:
     deciles = result.deciles
     figure = go.Figure(
         go.Bar(
-            x=[f"top {10 * d}%" if d == 1 else f"{10 * (d - 1)}-{10 * d}%" for d in deciles["decile"]],
+            x=[
+                f"top {10 * d}%" if d == 1 else f"{10 * (d - 1)}-{10 * d}%"
+                for d in deciles["decile"]
+            ],
             y=deciles["share_of_clv"],
             text=[f"{share:.0%}" for share in deciles["share_of_clv"]],
             textposition="outside",

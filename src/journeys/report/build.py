@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
-from plotly.graph_objects import Figure
 from plotly.offline import get_plotlyjs
 
 from journeys import __version__
@@ -27,20 +26,10 @@ from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
 from journeys.formatting import duration_text
 from journeys.report.findings import Finding, persona_drop_off, slowest_hand_off
+from journeys.report.parts import Section, figure_html, table_html
+from journeys.report.value_sections import clv_section, support_section
 
 Progress = Callable[[Sequence[str]], Iterable[str]]
-
-
-@dataclass
-class Section:
-    """One part of the report: a title, words, figures and tables."""
-
-    id: str
-    title: str
-    intro: str = ""
-    figures: list[str] = field(default_factory=list)
-    tables: list[str] = field(default_factory=list)
-    html: str = ""
 
 
 @dataclass
@@ -58,17 +47,20 @@ def build_report(events: EventLog, progress: Progress | None = None) -> Report:
     spec = events.spec
     if spec is None:
         raise OptionsError("the report needs a journey spec", hint="journeys report SPEC")
-    builders: dict[str, Callable[[EventLog, list[Finding]], Section]] = {
+    builders: dict[str, Callable[[EventLog, list[Finding]], Section | None]] = {
         "kpis": _kpi_section,
         "journey map": _map_section,
         "funnel": _funnel_section,
         "paths": _paths_section,
         "retention": _retention_section,
         "timing": _timing_section,
+        "customer value": clv_section,
+        "support": support_section,
     }
     walk: Iterable[str] = progress(list(builders)) if progress else builders
     findings: list[Finding] = []
-    sections = [builders[name](events, findings) for name in walk]
+    built = [builders[name](events, findings) for name in walk]
+    sections = [section for section in built if section is not None]
     lines = events.report.lines()
     if events.unmapped_events:
         lines.append(f"{events.unmapped_events:,} events match no touchpoint of the spec")
@@ -91,23 +83,6 @@ def write_report(events: EventLog, path: str | Path, progress: Progress | None =
     )
     Path(path).write_text(page, encoding="utf-8")
     return report
-
-
-def _figure(figure: Figure) -> str:
-    return str(figure.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True}))
-
-
-def _table(
-    frame: pd.DataFrame, formats: dict[str, str | Callable[[Any], str]] | None = None
-) -> str:
-    shown = frame.copy()
-    for column, pattern in (formats or {}).items():
-        if column in shown:
-            render = pattern.format if isinstance(pattern, str) else pattern
-            shown[column] = [
-                "" if value is None or pd.isna(value) else render(value) for value in shown[column]
-            ]
-    return str(shown.to_html(index=False, na_rep="", classes="data", border=0, escape=True))
 
 
 def _kpi_section(events: EventLog, findings: list[Finding]) -> Section:
@@ -139,7 +114,7 @@ def _kpi_section(events: EventLog, findings: list[Finding]) -> Section:
         title="Key numbers",
         intro=period,
         html=f'<div class="cards">{body}</div>',
-        figures=[_figure(result.figure())] if not result.stages.empty else [],
+        figures=[figure_html(result.figure())] if not result.stages.empty else [],
     )
 
 
@@ -203,8 +178,8 @@ def _funnel_section(events: EventLog, findings: list[Finding]) -> Section:
         id="funnel",
         title="Funnel through the stages",
         intro=intro,
-        figures=[_figure(result.figure())],
-        tables=[_table(overall.steps, formats)],
+        figures=[figure_html(result.figure())],
+        tables=[table_html(overall.steps, formats)],
     )
 
 
@@ -233,12 +208,15 @@ def _paths_section(events: EventLog, findings: list[Finding]) -> Section:
         title="Paths and loops",
         intro=intro,
         figures=[
-            _figure(flows.figure()),
-            _figure(matrix.figure()),
-            _figure(moves.figure()),
-            _figure(loop.figure()),
+            figure_html(flows.figure()),
+            figure_html(matrix.figure()),
+            figure_html(moves.figure()),
+            figure_html(loop.figure()),
         ],
-        tables=[_table(flows.paths, {"share": "{:.1%}", "rank": "{:.0f}"}), _table(loop.returns)],
+        tables=[
+            table_html(flows.paths, {"share": "{:.1%}", "rank": "{:.0f}"}),
+            table_html(loop.returns),
+        ],
     )
 
 
@@ -250,7 +228,7 @@ def _retention_section(events: EventLog, findings: list[Finding]) -> Section:
         intro += f" Repeat-purchase rate: {result.repeat_purchase_rate:.1%}."
     if result.revenue is not None:
         tables.append(
-            _table(
+            table_html(
                 result.revenue,
                 {
                     "new": "{:,.0f}",
@@ -264,7 +242,7 @@ def _retention_section(events: EventLog, findings: list[Finding]) -> Section:
         id="retention",
         title="Retention",
         intro=intro,
-        figures=[_figure(result.figure())],
+        figures=[figure_html(result.figure())],
         tables=tables,
     )
 
@@ -284,6 +262,6 @@ def _timing_section(events: EventLog, findings: list[Finding]) -> Section:
         id="timing",
         title="Time between stages",
         intro=intro,
-        figures=[_figure(result.figure())],
-        tables=[_table(result.table, formats)],
+        figures=[figure_html(result.figure())],
+        tables=[table_html(result.table, formats)],
     )
