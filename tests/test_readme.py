@@ -14,12 +14,17 @@ def test_the_python_example_runs(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     readme = (ROOT / "README.md").read_text()
-    (example,) = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    examples = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert len(examples) == 2
     monkeypatch.chdir(ROOT)
-    exec(compile(example, "README.md", "exec"), {})
+    namespace: dict[str, object] = {}
+    for example in examples:
+        exec(compile(example, "README.md", "exec"), namespace)
     out = capsys.readouterr().out
     assert "3611" in out  # catalog customers
     assert "product_page" in out
+    assert "0.243 " in out  # BG/NBD r on CDNOW
+    assert out.rstrip().endswith("25")  # the textbook break-even
 
 
 def test_the_readme_opens_with_the_two_commands() -> None:

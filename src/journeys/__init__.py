@@ -2,6 +2,15 @@
 
 __version__ = "0.1.0"
 
+from journeys.analyses.breakeven import (
+    BreakevenInputs,
+    BreakevenParams,
+    BreakevenResult,
+    breakeven,
+    breakeven_sheet,
+)
+from journeys.analyses.breakeven import compute as compute_breakeven
+from journeys.analyses.clv import ClvParams, ClvResult, clv
 from journeys.analyses.funnel import Exclusion, FunnelParams, FunnelResult, FunnelStep, funnel
 from journeys.analyses.journey_map import JourneyMapResult, journey_map
 from journeys.analyses.kpis import KpiParams, KpiResult, kpis
@@ -21,16 +30,24 @@ from journeys.data import EventLog, LoadReport, connect, read_events
 from journeys.data.mapping import apply_spec
 from journeys.errors import DataError, JourneysError, OptionsError, SpecError
 from journeys.loading import LoadOptions, load
+from journeys.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from journeys.report import build_report, write_report
 from journeys.spec import Spec, load_spec, parse_spec
 
 __all__ = [
+    "BetaGeoModel",
+    "BreakevenInputs",
+    "BreakevenParams",
+    "BreakevenResult",
+    "ClvParams",
+    "ClvResult",
     "DataError",
     "EventLog",
     "Exclusion",
     "FunnelParams",
     "FunnelResult",
     "FunnelStep",
+    "GammaGammaModel",
     "JourneyMapResult",
     "JourneysError",
     "KpiParams",
@@ -39,6 +56,7 @@ __all__ = [
     "LoadReport",
     "LoopsResult",
     "OptionsError",
+    "ParetoNBDModel",
     "PathsParams",
     "PathsResult",
     "RetentionParams",
@@ -52,7 +70,11 @@ __all__ = [
     "TransitionsParams",
     "TransitionsResult",
     "apply_spec",
+    "breakeven",
+    "breakeven_sheet",
     "build_report",
+    "clv",
+    "compute_breakeven",
     "connect",
     "funnel",
     "journey_map",

@@ -137,3 +137,35 @@ def test_the_json_schema_describes_the_spec() -> None:
     assert schema["additionalProperties"] is False
     condition = schema["$defs"]["Condition"]["properties"]
     assert "in" in condition
+
+
+SUPPORT = """\
+support:
+  period: month
+  contacts: {touchpoints: [catalog, helpdesk]}
+  fixed_costs:
+    - {name: Team, amount: 1000}
+    - {name: Team, amount: 200}
+  value_per_customer: estimate
+"""
+
+
+def test_the_support_section_is_checked_against_touchpoints_and_cost_lines() -> None:
+    found = problems_of(VALID + SUPPORT)
+    assert (
+        "journey.yaml:36:37: unknown touchpoint 'helpdesk' (support.contacts.touchpoints.1)"
+        in found
+    )
+    assert (
+        "journey.yaml:39:14: cost line 'Team' is named twice (support.fixed_costs.1.name)" in found
+    )
+
+
+def test_a_support_value_must_be_a_number_or_estimate() -> None:
+    text = VALID + SUPPORT.replace("helpdesk", "paid").replace(
+        "{name: Team, amount: 200}", "{name: Tools, amount: 200}"
+    )
+    assert parse_spec(text).support is not None
+    found = problems_of(text.replace("value_per_customer: estimate", "value_per_customer: lots"))
+    assert len(found) == 2
+    assert all("support.value_per_customer" in problem for problem in found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 from abc import ABC, abstractmethod
@@ -58,7 +59,7 @@ def clean(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return None
-    if isinstance(value, pd.Timestamp):
+    if isinstance(value, pd.Timestamp | datetime.date):
         return value.isoformat()
     return value
 

@@ -159,6 +159,8 @@ def sensitivity(inputs: BreakevenInputs, change: float = SENSITIVITY) -> pd.Data
         for label, low, high in moves
     ]
     frame = pd.DataFrame(rows, columns=["input", "base", "at_minus", "at_plus"])
+    for column in ("base", "at_minus", "at_plus"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     spread = (frame["at_plus"] - frame["at_minus"]).abs().fillna(math.inf)
     return frame.assign(swing=spread).sort_values("swing", ascending=False).reset_index(drop=True)
 

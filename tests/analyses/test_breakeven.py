@@ -1,0 +1,110 @@
+"""Break-even of support: textbook cost-volume-profit numbers, sensitivity and scenarios."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from journeys.analyses.breakeven import (
+    BreakevenInputs,
+    apply_scenario,
+    breakeven_sheet,
+    compute,
+    never_breaks_even_message,
+    sensitivity,
+)
+from journeys.spec.models import Scenario, Support
+
+
+def test_horngren_cost_volume_profit_example() -> None:
+    """Horngren, Datar and Rajan, Cost Accounting (ch. 3): a package sells for $200, costs
+    $120 variable and $2,000 fixed; break-even is 25 packages or $5,000 of revenue, the
+    contribution margin ratio 40%; at 40 packages the margin of safety is 15 packages."""
+    numbers = compute(
+        BreakevenInputs(
+            fixed_costs={"booth": 2000},
+            variable_cost_per_customer=120,
+            value_per_customer=200,
+            actual_customers=40,
+        )
+    )
+    assert numbers.contribution_margin == 80
+    assert numbers.contribution_margin_ratio == pytest.approx(0.4)
+    assert numbers.break_even_customers_exact == pytest.approx(25)
+    assert numbers.break_even_customers == 25
+    assert numbers.break_even_revenue == pytest.approx(5000)
+    assert numbers.margin_of_safety_customers == pytest.approx(15)
+    assert numbers.margin_of_safety == pytest.approx(15 / 40)
+    assert numbers.profit_at_actual == pytest.approx(40 * 80 - 2000)
+
+
+def test_break_even_rounds_up_to_whole_customers() -> None:
+    numbers = compute(
+        BreakevenInputs(
+            fixed_costs={"a": 1000, "b": 2},
+            variable_cost_per_customer=3,
+            value_per_customer=10,
+        )
+    )
+    assert numbers.break_even_customers_exact == pytest.approx(1002 / 7)
+    assert numbers.break_even_customers == 144
+    assert numbers.margin_of_safety is None
+
+
+def test_a_value_at_or_below_the_variable_cost_never_breaks_even() -> None:
+    numbers = compute(
+        BreakevenInputs(fixed_costs={"a": 10}, variable_cost_per_customer=50, value_per_customer=50)
+    )
+    assert not numbers.breaks_even
+    assert numbers.break_even_customers is None
+    assert "never breaks even" in never_breaks_even_message(numbers)
+    result = breakeven_sheet(
+        BreakevenInputs(fixed_costs={"a": 10}, variable_cost_per_customer=60, value_per_customer=50)
+    )
+    assert result.to_dict()["never_breaks_even"] is True
+    assert "never breaks even" in result.to_dict()["message"]
+
+
+def test_sensitivity_moves_each_input_by_twenty_percent() -> None:
+    inputs = BreakevenInputs(
+        fixed_costs={"team": 8000, "tools": 2000},
+        variable_cost_per_customer=20,
+        value_per_customer=70,
+    )
+    table = sensitivity(inputs).set_index("input")
+    assert table.loc["value per customer", "at_minus"] == pytest.approx(10_000 / (56 - 20))
+    assert table.loc["value per customer", "at_plus"] == pytest.approx(10_000 / (84 - 20))
+    assert table.loc["fixed cost: team", "at_plus"] == pytest.approx(11_600 / 50)
+    assert table.loc["variable cost per customer", "at_minus"] == pytest.approx(10_000 / 54)
+    assert table.index[0] == "value per customer"
+
+
+def test_a_scenario_changes_costs_contacts_and_value() -> None:
+    support = Support.model_validate(
+        {
+            "contacts": {"events": ["chat"]},
+            "fixed_costs": [{"name": "team", "amount": 9000}],
+            "variable_costs": {"per_customer": 1.0, "per_contact": {"chat": 4.0, "phone": 10.0}},
+            "value_per_customer": 60,
+        }
+    )
+    contacts = {"chat": 2.0, "phone": 0.5}
+    base = BreakevenInputs(
+        fixed_costs={"team": 9000},
+        variable_cost_per_customer=1 + 4 * 2 + 10 * 0.5,
+        value_per_customer=60,
+    )
+    scenario = Scenario(
+        name="bot",
+        fixed_costs={"bot": 500, "team": 0},
+        per_contact={"chat": 1.0},
+        contacts_factor=0.5,
+        value_factor=1.1,
+    )
+    changed = apply_scenario(base, support, contacts, scenario)
+    assert changed.fixed_costs == {"bot": 500}
+    assert changed.variable_cost_per_customer == pytest.approx(1 + 0.5 * (1 * 2 + 10 * 0.5))
+    assert changed.value_per_customer == pytest.approx(66)
+    numbers = compute(changed)
+    assert numbers.break_even_customers == math.ceil(500 / (66 - 4.5))
