@@ -51,6 +51,17 @@ def test_the_report_finds_what_was_planted(demo: Path, tmp_path: Path) -> None:
     assert slow.value == pytest.approx(HAND_OFF_MEDIAN_DAYS, rel=0.25)
     page = target.read_text()
     assert "sales to implementation" in page
+    uplift = findings["support_uplift"]
+    assert uplift.value > 0
+    assert "observational" in uplift.text
+    change = findings["support_change"]
+    assert change.subject == "Chatbot launch"
+    assert "CSAT of support" in change.text
+    assert change.value > change.baseline
+    verdict = findings["support_break_even"]
+    # a fifth of the demo's customers against the full demo's fixed costs
+    assert verdict.text.startswith("Support does not pay for itself")
+    assert 0 < verdict.baseline < verdict.value
 
 
 def test_the_report_is_self_contained(demo: Path, tmp_path: Path) -> None:
@@ -67,6 +78,31 @@ def test_the_report_is_self_contained(demo: Path, tmp_path: Path) -> None:
         "Paths and loops",
         "Retention",
         "Time between stages",
+        "Customer lifetime value",
+        "Support: break-even and impact",
         "Findings",
     ):
         assert section in page
+
+
+def test_support_uplift_is_found_only_where_it_was_planted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the planted effect the 95% interval lies above zero; without it, it covers zero."""
+    import journeys.demo as demo_module
+    from journeys.analyses.support_effect import support_uplift
+
+    intervals = {}
+    for name, churn in (
+        ("planted", TRUTH["monthly_churn_after_support"]),
+        ("none", TRUTH["monthly_churn_without_support"]),
+    ):
+        monkeypatch.setattr(demo_module, "CHURN_AFTER_SUPPORT", churn)
+        write_demo(tmp_path / name, customers=4000, seed=3)
+        events = load(spec=tmp_path / name / "journey.yaml")
+        assert events.spec is not None
+        assert events.spec.support is not None
+        row = support_uplift(events, events.spec.support).row("retained")
+        intervals[name] = (row["ci_low"], row["ci_high"])
+    assert intervals["planted"][0] > 0
+    assert intervals["none"][0] < 0 < intervals["none"][1]
