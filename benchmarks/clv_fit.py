@@ -143,7 +143,8 @@ def main() -> None:
         "",
         f"{args.customers:,} customers simulated from BG/NBD with the CDNOW parameters "
         f"({', '.join(f'{k} = {v}' for k, v in PARAMS.items())}); `python benchmarks/clv_fit.py`.",
-        "Fit = maximum likelihood (L-BFGS-B, Newton polish) plus standard errors; each case in its own "
+        "Fit = maximum likelihood (L-BFGS-B, Newton polish) plus standard errors; each case in "
+        "its own "
         "process. The end-to-end case reads the purchases from Parquet, summarises them in DuckDB "
         "and fits all three models, then values every customer.",
         "",
