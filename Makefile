@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The test run also checks the optional Bayesian fits, so it installs that extra too.
+TEST_STAMP := $(VENV)/.installed-bayes
 
 .PHONY: demo test lint typecheck pytest bench clean
 
@@ -11,6 +13,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bayes]'
+	touch $(TEST_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/journeys demo --out demo
@@ -22,7 +28,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(TEST_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -168,3 +168,24 @@ def test_breakeven_on_the_demo(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     )
     assert code == 0, err
     assert json.loads(out)["value_per_customer"] == 30
+
+
+def test_clv_bayes_adds_credible_intervals(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys,
+        "clv",
+        CDNOW,
+        "--time-format",
+        "%Y%m%d",
+        "--calibration-end",
+        "1997-09-30",
+        "--bayes",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    for model, names in (("bgnbd", ("r", "alpha", "a", "b")), ("gamma_gamma", ("p", "q", "gamma"))):
+        for name in names:
+            interval = result["bayes"][model][name]
+            assert interval["hdi_low"] < result[model][name] < interval["hdi_high"], name

@@ -26,6 +26,7 @@ from journeys.analyses.retention import purchase_predicate
 from journeys.data.reader import EventLog
 from journeys.errors import DataError, OptionsError
 from journeys.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
+from journeys.models.bayes import fit_bayesian
 from journeys.models.btyd import PurchaseModel
 
 if TYPE_CHECKING:
@@ -55,6 +56,11 @@ class ClvParams(Params):
         default="bgnbd", description="The purchase model behind each customer's predictions."
     )
     purchase_event: str | None = None
+    bayes: bool = Field(
+        default=False,
+        description="Also fit BG/NBD and Gamma-Gamma with PyMC-Marketing for credible "
+        "intervals (needs journeys[bayes]).",
+    )
 
     @property
     def unit_days(self) -> float:
@@ -77,6 +83,7 @@ class ClvResult(Result):
     holdout: pd.DataFrame | None
     deciles: pd.DataFrame
     values: dict[str, Any]
+    bayes: dict[str, pd.DataFrame] | None = None
 
     def to_pandas(self) -> pd.DataFrame:
         return self.customers
@@ -91,6 +98,9 @@ class ClvResult(Result):
                 "gamma_gamma": _model_dict(spend) if spend is not None else None,
                 "holdout": records(self.holdout) if self.holdout is not None else None,
                 "deciles": records(self.deciles),
+                "bayes": {name: table.to_dict(orient="index") for name, table in self.bayes.items()}
+                if self.bayes is not None
+                else None,
                 "customers": records(self.customers),
             }
         )
@@ -167,7 +177,15 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
         "total_expected_purchases": float(customers["expected_purchases"].sum()),
         "total_clv": float(customers["clv"].sum()) if spend is not None else None,
     }
+    bayes = None
+    if params.bayes:
+        bayes = {"bgnbd": fit_bayesian("bgnbd", x, recency, age)}
+        if spend is not None:
+            bayes["gamma_gamma"] = fit_bayesian(
+                "gamma_gamma", x[spenders], mean_value=mean_value[spenders]
+            )
     return ClvResult(
+        bayes=bayes,
         params=params,
         bgnbd=bgnbd,
         pareto_nbd=pareto,

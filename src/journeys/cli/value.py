@@ -72,6 +72,12 @@ def clv_command(
         str | None,
         typer.Option("--purchase-event", help="What a purchase is, for a log with other events."),
     ] = None,
+    bayes: Annotated[
+        bool,
+        typer.Option(
+            "--bayes", help="Also fit with PyMC-Marketing for credible intervals (journeys[bayes])."
+        ),
+    ] = False,
     output: FormatOpt = "table",
     spec: SpecOpt = None,
     customer_col: CustomerCol = None,
@@ -95,6 +101,7 @@ def clv_command(
         discount_rate=discount_rate,
         model=choice(model, ("bgnbd", "pareto_nbd"), "--model"),
         purchase_event=purchase_event,
+        bayes=bayes,
     )
     log = read(
         events,
@@ -161,6 +168,9 @@ def _print_clv(result: ClvResult) -> None:
     out.print(rich_table(pd.DataFrame(rows)))
     if result.gamma_gamma is None:
         out.print("no purchase values: spend and CLV are not computed (give --value-col)")
+    for name, table in (result.bayes or {}).items():
+        out.print(f"{name}: posterior (PyMC-Marketing; 94% credible interval)")
+        out.print(rich_table(table.reset_index()))
     if result.holdout is not None:
         out.print(f"holdout check over {values['holdout_length']:.1f} {values['time_unit']}s:")
         out.print(rich_table(result.holdout))
