@@ -292,13 +292,9 @@ def _discounted_value(
     """Sum over each time unit of the horizon: purchases in it x value x margin, discounted."""
     horizon = params.horizon_units
     steps = np.append(np.arange(1, math.ceil(horizon)), horizon)
-    total = np.zeros_like(x)
-    before = np.zeros_like(x)
-    for step in steps:
-        cumulative = model.expected_purchases(float(step), x, recency, age)
-        years = step * params.unit_days / DAYS_PER_YEAR
-        total += (cumulative - before) / (1 + params.discount_rate) ** years
-        before = cumulative
+    years = steps * params.unit_days / DAYS_PER_YEAR
+    factors = 1 / (1 + params.discount_rate) ** years
+    total = model.discounted_expected_purchases(steps, factors, x, recency, age)
     result: np.ndarray = total * average_value * params.margin
     return result
 

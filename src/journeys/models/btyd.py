@@ -109,6 +109,27 @@ class PurchaseModel(ABC):
             values = self._conditional_expected(self._fitted(), float(t), ux, ut, uT)
         return values[inverse]
 
+    def discounted_expected_purchases(
+        self,
+        times: ArrayLike,
+        factors: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+    ) -> Array:
+        """Sum over increasing ``times`` of the purchases expected since the previous time,
+        each multiplied by its factor (a discount), per customer."""
+        x, t_x, age = check_summary(frequency, recency, T)
+        (ux, ut, uT), _, inverse = compress(x, t_x, age)
+        total = np.zeros_like(ux)
+        before = np.zeros_like(ux)
+        with np.errstate(all="ignore"):
+            for time, factor in zip(np.asarray(times, float), np.asarray(factors, float)):
+                cumulative = self._conditional_expected(self._fitted(), float(time), ux, ut, uT)
+                total += (cumulative - before) * factor
+                before = cumulative
+        return total[inverse]
+
     def probability_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Array:
         """The probability that each customer is still a customer at the end of ``T``."""
         x, t_x, age = check_summary(frequency, recency, T)
