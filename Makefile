@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The test run also checks the optional Bayesian fits, so it installs that extra too.
 TEST_STAMP := $(VENV)/.installed-bayes
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench bench-peers clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,17 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/clv_fit.py
+	$(BIN)/python benchmarks/report_bench.py
+
+# Peer tools (pandas, retentioneering, pm4py) live in their own environment.
+PEERS := benchmarks/.venv-peers
+$(PEERS)/.installed: benchmarks/peers-constraints.txt
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet -c benchmarks/peers-constraints.txt retentioneering pm4py pandas pyarrow
+	touch $(PEERS)/.installed
+
+bench-peers: $(STAMP) $(PEERS)/.installed
+	$(BIN)/python benchmarks/compare_peers.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

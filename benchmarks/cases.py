@@ -179,3 +179,19 @@ CASES: dict[
     "paths from an anchor (depth 3)": (journeys_paths, sql_paths),
     "monthly cohort retention": (journeys_retention, sql_retention),
 }
+
+
+def journeys_funnel_no_window(events: EventLog) -> Answer:
+    result = journeys.funnel(events, journeys.FunnelParams(steps=FUNNEL))
+    return {"customers": [int(n) for n in result.steps["customers"]]}
+
+
+def journeys_directly_follows(events: EventLog) -> Answer:
+    return {key: counts[0] for key, counts in journeys_transitions(events).items()}
+
+
+#: Cases only compared with peer tools, whose definitions differ from the SQL cases'.
+PEER_CASES: dict[str, Callable[[EventLog], Answer]] = {
+    "funnel (5 steps, no window)": journeys_funnel_no_window,
+    "directly-follows counts": journeys_directly_follows,
+}

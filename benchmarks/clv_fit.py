@@ -24,7 +24,6 @@ import numpy as np
 
 HERE = Path(__file__).parent
 DATA = HERE / "data"
-RESULTS = HERE / "RESULTS.md"
 HEADING = "## Customer value: fitting a million customers"
 PARAMS = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
@@ -163,10 +162,10 @@ def main() -> None:
         f"{max(fits):.1f} s, all three models {sum(fits):.1f} s: "
         + ("met." if max(fits) < 10 else "missed."),
     ]
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    if HEADING in text:
-        text = text[: text.index(HEADING)]
-    RESULTS.write_text(text.rstrip() + "\n\n" + "\n".join(lines) + "\n")
+    sys.path.insert(0, str(HERE))
+    from results import replace_section
+
+    replace_section(HEADING, lines[2:])
 
 
 if __name__ == "__main__":

@@ -31,9 +31,9 @@ COMMENTARY = "## Reading these numbers"
 def measure(kind: str, case: str, path: Path) -> dict[str, Any]:
     """Run one case in this process; print times (s) and the answer as JSON."""
     sys.path.insert(0, str(HERE))
-    from cases import CASES
+    from cases import CASES, PEER_CASES
 
-    journeys_case, sql_case = CASES[case]
+    journeys_case, sql_case = CASES[case] if case in CASES else (PEER_CASES[case], None)
     times = []
     if kind == "journeys":
         import journeys
@@ -53,6 +53,7 @@ def measure(kind: str, case: str, path: Path) -> dict[str, Any]:
         start = time.perf_counter()
         con.execute(f"create table events as select * from read_parquet('{path}')")
         load = time.perf_counter() - start
+        assert sql_case is not None
         for _ in range(RUNS):
             start = time.perf_counter()
             answer = sql_case(con)
