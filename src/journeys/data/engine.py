@@ -22,6 +22,8 @@ def connect(
     engine: EngineName = "duckdb",
     *,
     database: str = ":memory:",
+    memory_limit: str | None = None,
+    temp_directory: str | None = None,
     spark_master: str = "local[*]",
     spark_session: Any = None,
 ) -> BaseBackend:
@@ -33,6 +35,9 @@ def connect(
         ``"duckdb"`` (in process, the default) or ``"spark"``.
     database
         For DuckDB: a database file, or ``":memory:"``.
+    memory_limit, temp_directory
+        For DuckDB: how much memory it may use (``"8GB"``; default 80% of the machine's)
+        and where it spills what does not fit (default ``.tmp`` in the working folder).
     spark_master
         For Spark: ``local[*]`` (the default) or a cluster such as ``spark://host:7077``.
     spark_session
@@ -48,6 +53,10 @@ def connect(
         con = ibis.duckdb.connect(database)
         con.raw_sql("SET TimeZone = 'UTC'")
         con.raw_sql("SET enable_progress_bar = false")
+        if memory_limit is not None:
+            con.raw_sql(f"SET memory_limit = '{_setting(memory_limit)}'")
+        if temp_directory is not None:
+            con.raw_sql(f"SET temp_directory = '{_setting(temp_directory)}'")
         return con
     if engine == "spark":
         return _connect_spark(spark_master, spark_session)
@@ -76,3 +85,8 @@ def _connect_spark(master: str, session: Any) -> BaseBackend:
         )
         session.sparkContext.setLogLevel("ERROR")
     return ibis.pyspark.connect(session)
+
+
+def _setting(value: str) -> str:
+    """A setting's value as a SQL string literal's content."""
+    return value.replace("'", "''")
