@@ -75,3 +75,13 @@ def test_touchpoint_volume_conversion_and_score(journeys_for: Journeys) -> None:
 def test_a_journey_map_needs_a_spec(journeys_for: Journeys) -> None:
     with pytest.raises(OptionsError, match="needs a journey spec"):
         journey_map(journeys_for({"ann": [("a", "2024-01-01")]}))
+
+
+def test_a_map_without_satisfaction_scores(journeys_for: Journeys) -> None:
+    events = journeys_for(
+        {"ann": [("ad", "2024-01-01"), ("order", "2024-01-02")], "bob": [("page", "2024-01-01")]}
+    )
+    table = journey_map(apply_spec(events, SPEC)).touchpoints.set_index("touchpoint")
+    assert table.loc["ad", "conversion_to_next_stage"] == pytest.approx(1.0)
+    assert pd.isna(table.loc["ad", "mean_satisfaction"])
+    assert table.loc["ad", "satisfaction_responses"] == 0

@@ -58,7 +58,9 @@ def journey_map(events: EventLog, params: JourneyMapParams | None = None) -> Jou
     if spec is None:
         raise OptionsError("a journey map needs a journey spec", hint="pass --spec SPEC")
     table = events.table.filter(events.table.touchpoint.notnull())
-    score = table.satisfaction if events.has_satisfaction else ibis.null("float64")
+    if not events.has_satisfaction:
+        table = table.mutate(satisfaction=ibis.null("float64"))
+    score = table.satisfaction
     volume = (
         table.group_by("touchpoint")
         .aggregate(

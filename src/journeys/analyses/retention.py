@@ -114,6 +114,64 @@ def retention(events: EventLog, params: RetentionParams | None = None) -> Retent
     return_match = (
         matcher.predicate(params.return_event) if params.return_event else ibis.literal(True)
     )
+    if params.cohort_event is None and params.return_event is None:
+        active, sizes, last_period = _active_periods_any_event(table, unit, params.period)
+    else:
+        active, sizes, last_period = _active_periods(
+            table, unit, params.period, cohort_match, return_match
+        )
+    last_active = active.group_by(["customer_id", "cohort_start"]).aggregate(
+        last=active.period.max()
+    )
+    # Customers by their last active period: unbounded retention is its running total.
+    lasts = last_active.group_by(["cohort_start", "last"]).aggregate(customers=last_active.count())
+    horizon = sizes.mutate(
+        observed=_periods_between(sizes.cohort_start, ibis.literal(last_period), params.period)
+    )
+    classic = active.group_by(["cohort_start", "period"]).aggregate(customers=active.count())
+    frame = _cohort_frame(horizon.to_pandas(), classic.to_pandas(), lasts.to_pandas(), params)
+    repeat_rate, purchasers, revenue = _purchases(events, params)
+    return RetentionResult(
+        params=params,
+        cohorts=frame,
+        repeat_purchase_rate=repeat_rate,
+        purchasers=purchasers,
+        revenue=revenue,
+    )
+
+
+def _active_periods_any_event(
+    table: ibis.Table, unit: str, period: Period
+) -> tuple[ibis.Table, ibis.Table, Any]:
+    """With any event starting a cohort and counting as a return: one scan of the events.
+
+    The customer's active periods are found once; the cohort is the first of them.
+    """
+    periods = (
+        table.select("customer_id", period_start=table.timestamp.truncate(unit)).distinct().cache()
+    )
+    last_period = pd.Timestamp(periods.period_start.max().execute()).to_pydatetime()
+    marked = periods.mutate(
+        cohort_start=periods.period_start.min().over(group_by="customer_id")
+    )
+    active = marked.select(
+        "customer_id",
+        "cohort_start",
+        period=_periods_between(marked.cohort_start, marked.period_start, period),
+    ).cache()
+    firsts = active.filter(active.period == 0)
+    sizes = firsts.group_by("cohort_start").aggregate(size=firsts.count())
+    return active, sizes, last_period
+
+
+def _active_periods(
+    table: ibis.Table,
+    unit: str,
+    period: Period,
+    cohort_match: ibis.Value,
+    return_match: ibis.Value,
+) -> tuple[ibis.Table, ibis.Table, Any]:
+    """Active periods counted from each customer's first cohort event, returns after it."""
     marked = table.select(
         "customer_id",
         "timestamp_us",
@@ -129,28 +187,11 @@ def retention(events: EventLog, params: RetentionParams | None = None) -> Retent
     returns = marked.filter(marked.is_return).inner_join(firsts, "customer_id")
     returns = returns.filter(returns.timestamp_us >= returns.start_us)
     returns = returns.mutate(
-        period=_periods_between(returns.cohort_start, returns.period_start, params.period)
+        period=_periods_between(returns.cohort_start, returns.period_start, period)
     )
     active = returns.select("customer_id", "cohort_start", "period").distinct().cache()
-    last_active = active.group_by(["customer_id", "cohort_start"]).aggregate(
-        last=active.period.max()
-    )
-    # Customers by their last active period: unbounded retention is its running total.
-    lasts = last_active.group_by(["cohort_start", "last"]).aggregate(customers=last_active.count())
     sizes = firsts.group_by("cohort_start").aggregate(size=firsts.count())
-    horizon = sizes.mutate(
-        observed=_periods_between(sizes.cohort_start, ibis.literal(last_period), params.period)
-    )
-    classic = active.group_by(["cohort_start", "period"]).aggregate(customers=active.count())
-    frame = _cohort_frame(horizon.to_pandas(), classic.to_pandas(), lasts.to_pandas(), params)
-    repeat_rate, purchasers, revenue = _purchases(events, params)
-    return RetentionResult(
-        params=params,
-        cohorts=frame,
-        repeat_purchase_rate=repeat_rate,
-        purchasers=purchasers,
-        revenue=revenue,
-    )
+    return active, sizes, last_period
 
 
 def _periods_between(start: ibis.Value, end: ibis.Value, period: Period) -> ibis.Value:
