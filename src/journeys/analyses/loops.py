@@ -82,7 +82,10 @@ def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
     before = ibis.window(group_by="customer_id", order_by=list(ORDER), rows=(None, -1))
     furthest = table.rank.max().over(before)
     table = table.mutate(furthest=furthest)
-    table = table.mutate(is_return=(table.rank < table.furthest).fill_null(False))
+    # Three summaries read the returns: compute the windows once.
+    table = table.select(
+        "customer_id", "rank", "furthest", is_return=(table.rank < table.furthest).fill_null(False)
+    ).cache()
     customers = int(table.customer_id.nunique().execute())
     names = {index: stage for stage, index in stage_order.items()}
     returned = table.filter(table.is_return)

@@ -163,7 +163,7 @@ def _funnel_section(events: EventLog, findings: list[Finding]) -> Section:
     finding = persona_drop_off(result, spec)
     if finding is not None:
         findings.append(finding)
-    overall = funnel(events, FunnelParams(steps=steps))
+    overall = result if by is None else funnel(events, FunnelParams(steps=steps))
     formats: dict[str, str | Callable[[Any], str]] = {
         "conversion_from_previous": "{:.1%}",
         "conversion_from_first": "{:.1%}",
