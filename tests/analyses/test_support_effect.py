@@ -238,3 +238,20 @@ def test_change_impact_compares_equal_windows(log: EventLog) -> None:
         + statistics.variance(scores["after"]) / len(scores["after"])
     )
     assert csat["ci_high"] - csat["difference"] == pytest.approx(1.959963984540054 * error)
+
+
+def test_change_impact_between_two_given_windows(log: EventLog) -> None:
+    """The same comparison as a change on 15 June, given as two windows instead."""
+    spec = parse_spec(SPEC)
+    assert spec.support is not None
+    by_date = change_impact(log, spec.support, "bot", date(2024, 6, 15), periods=2)
+    by_windows = change_impact(
+        log,
+        spec.support,
+        "bot",
+        None,
+        windows=((date(2024, 4, 1), date(2024, 5, 31)), (date(2024, 7, 1), date(2024, 8, 31))),
+    )
+    assert by_windows.before == by_date.before
+    assert by_windows.after == by_date.after
+    assert by_windows.table.equals(by_date.table)

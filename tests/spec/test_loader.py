@@ -169,3 +169,30 @@ def test_a_support_value_must_be_a_number_or_estimate() -> None:
     found = problems_of(text.replace("value_per_customer: estimate", "value_per_customer: lots"))
     assert len(found) == 2
     assert all("support.value_per_customer" in problem for problem in found)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("{name: bot}", "give 'date', or both 'before' and 'after'"),
+        (
+            "{name: bot, date: 2024-06-01, before: [2024-01-01, 2024-02-01], after: [2024-07-01, 2024-08-01]}",
+            "give 'date'",
+        ),
+        ("{name: bot, before: [2024-01-01, 2024-02-01]}", "give 'date'"),
+        (
+            "{name: bot, before: [2024-03-01, 2024-02-01], after: [2024-07-01, 2024-08-01]}",
+            "first day to its last day",
+        ),
+        (
+            "{name: bot, before: [2024-01-01, 2024-08-01], after: [2024-07-01, 2024-09-01]}",
+            "must end before",
+        ),
+    ],
+)
+def test_a_support_change_needs_a_date_or_two_windows(change: str, message: str) -> None:
+    support = "support:\n  contacts: {touchpoints: [catalog]}\n  changes:\n    - " + change + "\n"
+    found = problems_of(VALID + support)
+    assert len(found) == 1
+    assert message in found[0]
+    assert "support.changes.0" in found[0]

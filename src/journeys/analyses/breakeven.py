@@ -300,7 +300,14 @@ def breakeven(events: EventLog, params: BreakevenParams | None = None) -> Breake
     )
     costs = _period_costs(support, measured)
     changes = tuple(
-        change_impact(events, support, change.name, change.date, period_costs=costs)
+        change_impact(
+            events,
+            support,
+            change.name,
+            change.date,
+            period_costs=costs,
+            windows=change.windows(),
+        )
         for change in support.changes
     )
     return BreakevenResult(

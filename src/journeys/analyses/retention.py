@@ -151,9 +151,7 @@ def _active_periods_any_event(
         table.select("customer_id", period_start=table.timestamp.truncate(unit)).distinct().cache()
     )
     last_period = pd.Timestamp(periods.period_start.max().execute()).to_pydatetime()
-    marked = periods.mutate(
-        cohort_start=periods.period_start.min().over(group_by="customer_id")
-    )
+    marked = periods.mutate(cohort_start=periods.period_start.min().over(group_by="customer_id"))
     active = marked.select(
         "customer_id",
         "cohort_start",

@@ -329,25 +329,36 @@ def change_impact(
     events: EventLog,
     support: Support,
     name: str,
-    date: dt.date,
+    date: dt.date | None,
     periods: int | None = None,
     period_costs: pd.Series | None = None,
+    windows: tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]] | None = None,
 ) -> ChangeImpact:
     """Compare retention, repeat purchase, CSAT and support cost per customer before and after.
 
     ``periods`` complete periods before the one the change falls in are compared with as
     many from the first period that starts on or after the change (default: the spec's
-    ``outcome_periods``). ``period_costs`` (support cost per period, by period number)
-    gives the cost per supported customer.
+    ``outcome_periods``). Instead of a date, ``windows`` gives the two periods to compare
+    (first and last day of each; the support periods they touch are used).
+    ``period_costs`` (support cost per period, by period number) gives the cost per
+    supported customer.
     """
     span = complete_periods(events, support.period)
-    size = periods or support.outcome_periods
-    change_period = _period_of(date, support.period)
-    starts_on = period_start(change_period, support.period) == date
-    after_first = change_period if starts_on else change_period + 1
-    before_last = change_period - 1
-    before = (max(span.first, before_last - size + 1), before_last)
-    after = (after_first, min(span.last - 1, after_first + size - 1))
+    if windows is not None:
+        (b0, b1), (a0, a1) = windows
+        before = (max(span.first, _period_of(b0, support.period)), _period_of(b1, support.period))
+        after = (_period_of(a0, support.period), min(span.last - 1, _period_of(a1, support.period)))
+        date = date or a0
+    elif date is None:
+        raise ValueError("give the change's date or the two windows to compare")
+    else:
+        size = periods or support.outcome_periods
+        change_period = _period_of(date, support.period)
+        starts_on = period_start(change_period, support.period) == date
+        after_first = change_period if starts_on else change_period + 1
+        before_last = change_period - 1
+        before = (max(span.first, before_last - size + 1), before_last)
+        after = (after_first, min(span.last - 1, after_first + size - 1))
     if before[0] > before[1] or after[0] > after[1]:
         raise DataError(
             f"the change '{name}' on {date} leaves no complete {support.period} before or after "

@@ -214,10 +214,37 @@ class Scenario(SpecModel):
 
 
 class SupportChange(SpecModel):
-    """A dated change to support (a chatbot, a second shift) whose impact to measure."""
+    """A change to support (a chatbot, a second shift) whose impact to measure.
+
+    Give its ``date`` (periods before it are compared with as many after it), or the two
+    windows to compare as ``before`` and ``after``: each a first and a last day.
+    """
 
     name: str = Field(min_length=1)
-    date: datetime.date
+    date: datetime.date | None = None
+    before: Annotated[list[datetime.date], Field(min_length=2, max_length=2)] | None = None
+    after: Annotated[list[datetime.date], Field(min_length=2, max_length=2)] | None = None
+
+    @model_validator(mode="after")
+    def _date_or_windows(self) -> SupportChange:
+        windows = self.before is not None and self.after is not None
+        partial = (self.before is None) != (self.after is None)
+        if partial or windows == (self.date is not None):
+            raise ValueError("give 'date', or both 'before' and 'after' ([first day, last day])")
+        if self.before is not None and self.after is not None:
+            if self.before[0] > self.before[1] or self.after[0] > self.after[1]:
+                raise ValueError("each window runs from its first day to its last day")
+            if self.before[1] >= self.after[0]:
+                raise ValueError("the 'before' window must end before the 'after' window starts")
+        return self
+
+    def windows(
+        self,
+    ) -> tuple[tuple[datetime.date, datetime.date], tuple[datetime.date, datetime.date]] | None:
+        """The two windows to compare, when given."""
+        if self.before is None or self.after is None:
+            return None
+        return (self.before[0], self.before[1]), (self.after[0], self.after[1])
 
 
 class Support(SpecModel):
