@@ -30,3 +30,17 @@ def test_the_python_example_runs(
 def test_the_readme_opens_with_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     assert readme.split("```")[1].strip() == "make demo\nmake test"
+
+
+def test_the_support_section_example_is_a_valid_spec_section() -> None:
+    from ruamel.yaml import YAML
+
+    from journeys.spec.models import Support
+
+    readme = (ROOT / "README.md").read_text()
+    (block,) = [
+        b for b in re.findall(r"```yaml\n(.*?)```", readme, flags=re.S) if b.startswith("support:")
+    ]
+    support = Support.model_validate(YAML(typ="safe").load(block)["support"])
+    assert [change.name for change in support.changes] == ["Chatbot launch", "Training"]
+    assert support.value_per_customer == "estimate"
