@@ -69,7 +69,21 @@ def main() -> None:
     from results import replace_section
     from run import dataset, in_child
 
+    versions = subprocess.run(
+        [
+            str(PEERS_PYTHON),
+            "-c",
+            "import pandas, pm4py, importlib.metadata as m; "
+            'print(f"pandas {pandas.__version__}, retentioneering '
+            "{m.version('retentioneering')}, pm4py {pm4py.__version__}\")",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[0]
     lines = [
+        f"Peers: {versions}.",
+        "",
         "`python benchmarks/compare_peers.py` (peers in `benchmarks/.venv-peers`, pinned by "
         "`benchmarks/peers-constraints.txt`). Median of 3 runs on data already in memory "
         "(pandas DataFrame for the peers, a loaded journeys event log); each in its own process. "
