@@ -45,11 +45,17 @@ def clv_section(events: EventLog, findings: list[Finding]) -> Section | None:
     values = result.values
     top = result.deciles.iloc[0] if not result.deciles.empty else None
     intro = (
-        f"BG/NBD purchase model and Gamma-Gamma spend model fitted on "
-        f"{values['customers_fitted']:,} customers ({values['repeat_customers']:,} bought more "
-        f"than once). Expected value over the next year: "
-        f"{MONEY(values['total_clv'] or 0)}."
+        f"BG/NBD purchase model fitted on {values['customers_fitted']:,} customers "
+        f"({values['repeat_customers']:,} bought more than once); they are expected to make "
+        f"{values['total_expected_purchases']:,.0f} purchases over the next year."
     )
+    if values["total_clv"] is None:
+        intro += " The purchases carry no value, so spend and lifetime value are not estimated."
+    else:
+        intro += (
+            " With the Gamma-Gamma spend model, their expected value over the next year is "
+            f"{MONEY(values['total_clv'])}."
+        )
     if top is not None:
         intro += f" The most valuable tenth of customers holds {top['share_of_clv']:.0%} of it."
     holdout = check.holdout
