@@ -74,7 +74,7 @@ def clv_section(events: EventLog, findings: list[Finding]) -> Section | None:
     ]
     import pandas as pd
 
-    figures = [figure_html(value_figure(result))]
+    figures = [figure_html(value_figure(result))] if not result.deciles.empty else []
     tables = [table_html(pd.DataFrame(parameters))]
     if holdout is not None:
         figures.insert(0, figure_html(holdout_figure(check)))
