@@ -189,3 +189,21 @@ def test_clv_bayes_adds_credible_intervals(capsys: pytest.CaptureFixture[str]) -
         for name in names:
             interval = result["bayes"][model][name]
             assert interval["hdi_low"] < result[model][name] < interval["hdi_high"], name
+
+
+def test_clv_with_a_spec_takes_the_purchase_milestone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    files = write_demo(tmp_path, customers=1500, seed=4)
+    code, out, err = run(capsys, "clv", "--spec", str(files.spec), "--format", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    frame = pd.read_parquet(files.events)
+    bought = frame[frame["event"].isin(["purchase", "renewal", "upgrade"])]
+    days = bought.assign(day=bought["timestamp"].dt.floor("D"))[["customer_id", "day"]]
+    repeat_days = days.drop_duplicates().groupby("customer_id").size() - 1
+    customers = {row["customer_id"]: row for row in result["customers"]}
+    assert set(customers) == set(repeat_days.index)
+    assert all(customers[c]["frequency"] == n for c, n in repeat_days.items())
