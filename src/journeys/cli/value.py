@@ -224,7 +224,7 @@ def breakeven_command(
     if output != "table":
         emit(result, output)
         return
-    out.print(rich_table(result.to_pandas()))
+    out.print(rich_table(_readable(result)))
     for title, frame in (
         ("by channel", result.channels),
         ("scenarios", result.scenarios),
@@ -246,6 +246,28 @@ def breakeven_command(
             f"{after[0]} to {after[1]}"
         )
         out.print(rich_table(change.table))
+
+
+SHARES = ("contribution_margin_ratio", "margin_of_safety")
+COUNTS = ("break_even_customers", "actual_customers", "margin_of_safety_customers")
+
+
+def _readable(result: BreakevenResult) -> pd.DataFrame:
+    """The break-even numbers as a person reads them: shares in %, money with two decimals."""
+    rows = []
+    for measure, value in result.numbers.as_dict().items():
+        if value is None:
+            text = "never" if measure.startswith("break_even") else ""
+        elif measure in SHARES:
+            text = f"{value:.1%}"
+        elif measure in COUNTS:
+            text = f"{value:,.0f}"
+        else:
+            text = f"{value:,.2f}"
+        rows.append({"measure": measure.replace("_", " "), "value": text})
+    if not result.volumes.empty:
+        rows.append({"measure": "per", "value": result.period})
+    return pd.DataFrame(rows)
 
 
 def _sheet(
