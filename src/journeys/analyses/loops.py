@@ -15,7 +15,7 @@ import ibis
 import pandas as pd
 
 from journeys.analyses.base import Params, Result, records
-from journeys.analyses.sequences import ORDER, labelled
+from journeys.analyses.sequences import labelled, order_keys
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
 
@@ -79,7 +79,7 @@ def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
     table = labelled(events, "stage", collapse_repeats=True)
     rank = ibis.cases(*[(table.node == stage, index) for stage, index in stage_order.items()])
     table = table.mutate(rank=rank)
-    before = ibis.window(group_by="customer_id", order_by=list(ORDER), rows=(None, -1))
+    before = ibis.window(group_by="customer_id", order_by=order_keys(table), rows=(None, -1))
     furthest = table.rank.max().over(before)
     table = table.mutate(furthest=furthest)
     # Three summaries read the returns: compute the windows once.

@@ -18,7 +18,7 @@ from pydantic import Field, model_validator
 
 from journeys.analyses.base import Params, Result, records
 from journeys.analyses.matching import Matcher
-from journeys.analyses.sequences import ORDER, Level, labelled, numbered
+from journeys.analyses.sequences import Level, labelled, numbered, order_keys
 from journeys.data.reader import EventLog
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def transitions(events: EventLog, params: TransitionsParams | None = None) -> Tr
     """
     params = params or TransitionsParams()
     table = labelled(events, params.level, collapse_repeats=params.collapse_repeats)
-    order = ibis.window(group_by="customer_id", order_by=list(ORDER))
+    order = ibis.window(group_by="customer_id", order_by=order_keys(table))
     pairs = table.mutate(
         to=table.node.lead().over(order),
         seconds=(table.timestamp_us.lead().over(order) - table.timestamp_us) / 1e6,

@@ -11,7 +11,14 @@ from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
 
 Level = Literal["event", "touchpoint", "stage"]
-ORDER = ("timestamp_us", "event")
+
+
+def order_keys(table: ibis.Table) -> list[str]:
+    """Each customer's events in time order, equal times broken by the event name.
+
+    At the event level the label is the event name, so ``node`` breaks the ties.
+    """
+    return ["timestamp_us", "event" if "event" in table.columns else "node"]
 
 
 def labelled(
@@ -21,7 +28,8 @@ def labelled(
     collapse_repeats: bool = False,
     extra: Mapping[str, ibis.Value] | None = None,
 ) -> ibis.Table:
-    """Events as ``customer_id``, ``timestamp_us``, ``node`` (the label at ``level``).
+    """Events as ``customer_id``, ``timestamp_us``, ``node`` (the label at ``level``) and,
+    above the event level, ``event`` (which orders events at the same time).
 
     ``extra`` adds columns computed on the events (such as whether an event is an anchor).
 
@@ -37,17 +45,20 @@ def labelled(
             hint="pass --spec SPEC, or use the event level",
             code="needs-spec",
         )
+    # Window operators carry every column they are given: at the event level the label is
+    # the event name itself, so it is not carried twice.
+    keys = {} if level == "event" else {"event": table.event}
     labelled_table = table.select(
         "customer_id",
         "timestamp_us",
-        "event",
+        **keys,
         node=table[level].cast("string"),
         **(extra or {}),
     )
     if level != "event":
         labelled_table = labelled_table.filter(labelled_table.node.notnull())
     if collapse_repeats:
-        order = ibis.window(group_by="customer_id", order_by=list(ORDER))
+        order = ibis.window(group_by="customer_id", order_by=order_keys(labelled_table))
         # The window goes into a column first: Spark cannot filter on a window directly.
         with_previous = labelled_table.mutate(previous=labelled_table.node.lag().over(order))
         labelled_table = with_previous.filter(
@@ -58,5 +69,5 @@ def labelled(
 
 def numbered(table: ibis.Table) -> ibis.Table:
     """Add ``position``: 1 for each customer's first event, 2 for the next, ..."""
-    order = ibis.window(group_by="customer_id", order_by=list(ORDER))
+    order = ibis.window(group_by="customer_id", order_by=order_keys(table))
     return table.mutate(position=ibis.row_number().over(order) + 1)
