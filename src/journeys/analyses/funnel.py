@@ -202,10 +202,13 @@ class FunnelContext:
             for j, exclusion in enumerate(params.exclusions)
         }
         by = _breakdown_column(table, params.by, events)
+        # Window operators carry every column they are given: the event name is only needed
+        # to order events at the same time in a strict funnel.
+        keys = ["event"] if params.mode == "strict" else []
         marked = table.select(
             "customer_id",
             "timestamp_us",
-            "event",
+            *keys,
             by_value=by,
             **flags,
             **exclusions,
