@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, gammaln, hyp2f1, logsumexp
 
-from journeys.models.fitting import Array, Fit, compress, fit_positive
+from journeys.models.fitting import Array, Fit, FittedModel, compress, fit_positive
 
 
 def check_summary(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[Array, ...]:
@@ -51,16 +51,10 @@ def check_summary(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tup
     return x, t_x, age
 
 
-class PurchaseModel(ABC):
+class PurchaseModel(FittedModel, ABC):
     """Fit by maximum likelihood; fitted values end in ``_``."""
 
-    names: tuple[str, ...]
     start: tuple[float, ...]
-
-    params_: Array
-    standard_errors_: Array
-    log_likelihood_: float
-    converged_: bool
 
     def fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Self:
         """Estimate the parameters from one summary per customer."""
@@ -72,27 +66,8 @@ class PurchaseModel(ABC):
                 return float(np.sum(weights * self._log_likelihood(params, ux, ut, uT)))
 
         fit: Fit = fit_positive(log_likelihood, np.array(self.start), float(weights.sum()))
-        self.params_ = fit.params
-        self.standard_errors_ = fit.standard_errors
-        self.log_likelihood_ = fit.log_likelihood
-        self.converged_ = fit.converged
+        self._store(fit)
         return self
-
-    @property
-    def params(self) -> dict[str, float]:
-        """The fitted parameters by name."""
-        return {name: float(value) for name, value in zip(self.names, self._fitted())}
-
-    @property
-    def standard_errors(self) -> dict[str, float]:
-        """The standard errors of the fitted parameters by name."""
-        self._fitted()
-        return {name: float(value) for name, value in zip(self.names, self.standard_errors_)}
-
-    def _fitted(self) -> Array:
-        if not hasattr(self, "params_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
-        return self.params_
 
     def log_likelihood(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Array:
         """Each customer's log-likelihood under the fitted parameters."""

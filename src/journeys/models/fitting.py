@@ -32,6 +32,41 @@ class Fit:
     iterations: int
 
 
+class FittedModel:
+    """What every fitted model offers: parameters and standard errors by name.
+
+    Subclasses name their parameters in ``names`` and call :meth:`_store` from ``fit()``.
+    """
+
+    names: tuple[str, ...]
+    params_: Array
+    standard_errors_: Array
+    log_likelihood_: float
+    converged_: bool
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The fitted parameters by name."""
+        return {name: float(value) for name, value in zip(self.names, self._fitted())}
+
+    @property
+    def standard_errors(self) -> dict[str, float]:
+        """The standard errors of the fitted parameters by name."""
+        self._fitted()
+        return {name: float(value) for name, value in zip(self.names, self.standard_errors_)}
+
+    def _fitted(self) -> Array:
+        if not hasattr(self, "params_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
+        return self.params_
+
+    def _store(self, fit: Fit) -> None:
+        self.params_ = fit.params
+        self.standard_errors_ = fit.standard_errors
+        self.log_likelihood_ = fit.log_likelihood
+        self.converged_ = fit.converged
+
+
 def fit_positive(
     log_likelihood: Callable[[Array], float],
     start: Array,

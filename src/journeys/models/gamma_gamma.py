@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import gammaln
 
-from journeys.models.fitting import Array, compress, fit_positive
+from journeys.models.fitting import Array, FittedModel, compress, fit_positive
 
 
 def check_spend(frequency: ArrayLike, mean_value: ArrayLike) -> tuple[Array, Array]:
@@ -34,7 +34,7 @@ def check_spend(frequency: ArrayLike, mean_value: ArrayLike) -> tuple[Array, Arr
     return x, m
 
 
-class GammaGammaModel:
+class GammaGammaModel(FittedModel):
     """Spend per purchase; ``expected_average_value`` shrinks each mean towards the population's.
 
     Examples
@@ -45,11 +45,6 @@ class GammaGammaModel:
     """
 
     names = ("p", "q", "gamma")
-
-    params_: Array
-    standard_errors_: Array
-    log_likelihood_: float
-    converged_: bool
 
     def fit(self, frequency: ArrayLike, mean_value: ArrayLike) -> Self:
         """Estimate ``p``, ``q`` and ``gamma`` from customers with repeat purchases."""
@@ -63,27 +58,8 @@ class GammaGammaModel:
         fit = fit_positive(
             log_likelihood, np.array([1.0, 1.0, float(np.mean(m))]), float(weights.sum())
         )
-        self.params_ = fit.params
-        self.standard_errors_ = fit.standard_errors
-        self.log_likelihood_ = fit.log_likelihood
-        self.converged_ = fit.converged
+        self._store(fit)
         return self
-
-    @property
-    def params(self) -> dict[str, float]:
-        """The fitted parameters by name."""
-        return {name: float(value) for name, value in zip(self.names, self._fitted())}
-
-    @property
-    def standard_errors(self) -> dict[str, float]:
-        """The standard errors of the fitted parameters by name."""
-        self._fitted()
-        return {name: float(value) for name, value in zip(self.names, self.standard_errors_)}
-
-    def _fitted(self) -> Array:
-        if not hasattr(self, "params_"):
-            raise RuntimeError("GammaGammaModel is not fitted; call fit() first")
-        return self.params_
 
     @staticmethod
     def _log_likelihood(params: Array, x: Array, m: Array) -> Array:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from journeys.analyses.breakeven import breakeven, never_breaks_even_message
-from journeys.analyses.clv import ClvParams, clv, purchase_summary
+from journeys.analyses.clv import ClvParams, clv
 from journeys.data.reader import EventLog
 from journeys.errors import JourneysError
 from journeys.plots.breakeven import (
@@ -33,7 +33,8 @@ def clv_section(events: EventLog, findings: list[Finding]) -> Section | None:
         return None
     try:
         result = clv(events, ClvParams(time_unit="week"))
-        _, first, last = _purchase_span(events)
+        first = min(result.customers["first_purchase"])
+        last = dt.date.fromisoformat(result.values["calibration_end"])
         cut = first + (last - first) * (1 - HOLDOUT_SHARE)
         check = clv(events, ClvParams(time_unit="week", calibration_end=cut))
     except JourneysError as error:
@@ -106,12 +107,6 @@ def clv_section(events: EventLog, findings: list[Finding]) -> Section | None:
     return Section(
         id="clv", title="Customer lifetime value", intro=intro, figures=figures, tables=tables
     )
-
-
-def _purchase_span(events: EventLog) -> tuple[int, dt.date, dt.date]:
-    summary, end, _, _ = purchase_summary(events, ClvParams())
-    first = min(summary["first_purchase"])
-    return len(summary), first, end
 
 
 def support_section(events: EventLog, findings: list[Finding]) -> Section | None:
