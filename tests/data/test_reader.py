@@ -215,3 +215,35 @@ def test_a_duckdb_file_and_a_database_url(tmp_path: Path) -> None:
     assert from_url.report.rows_used == 2
     with pytest.raises(DataError, match="which table holds the events"):
         read_events(f"duckdb://{url_path}")
+
+
+def test_a_time_format_reads_dates_and_counts_those_that_do_not_match(
+    tmp_path: Path, duckdb_con: BaseBackend
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "customer,date,amount\na,19970101,10\nb,19970231,5\nc,1997-01-03,7\nd,19970104,1\n"
+    )
+    with pytest.raises(DataError, match="2 with a timestamp that cannot be read") as caught:
+        read_events(path, connection=duckdb_con, time_format="%Y%m%d", every_row_is="purchase")
+    assert "row 2: 'date' is '19970231'" in caught.value.message
+    log = read_events(
+        path,
+        connection=duckdb_con,
+        time_format="%Y%m%d",
+        every_row_is="purchase",
+        on_invalid="skip",
+    )
+    assert log.report.set_aside == {"bad_timestamp": 2}
+    rows = log.table.order_by("customer_id").to_pyarrow().to_pylist()
+    assert [(r["customer_id"], r["timestamp"], r["event"]) for r in rows] == [
+        ("a", datetime(1997, 1, 1), "purchase"),
+        ("d", datetime(1997, 1, 4), "purchase"),
+    ]
+
+
+def test_dates_written_as_numbers_are_refused_without_a_format(duckdb_con: BaseBackend) -> None:
+    table = pa.table({"customer_id": ["a"], "date": [19970101], "amount": [1.0]})
+    with pytest.raises(DataError, match="look like dates written as yyyymmdd") as caught:
+        read_events(table, connection=duckdb_con, every_row_is="purchase")
+    assert caught.value.hint == "say how to read them with --time-format %Y%m%d"

@@ -35,6 +35,11 @@ def spark_timestamp(ts: dt.timestamp) -> dt.timestamp:
     """Spark: the same instant as a TIMESTAMP (Parquet files may hold TIMESTAMP_NTZ)."""
 
 
+@ibis.udf.scalar.builtin(name="try_strptime")  # type: ignore[untyped-decorator]
+def duckdb_try_strptime(text: dt.string, format: dt.string) -> dt.timestamp:
+    """DuckDB: ``text`` read with a strptime ``format``, null where it does not match."""
+
+
 def epoch_microseconds(ts: ibis.Value, engine: str) -> ibis.Value:
     """Microseconds since 1970 as an integer: an exact order key that range windows accept."""
     if engine == "pyspark":

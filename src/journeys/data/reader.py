@@ -21,6 +21,7 @@ from journeys.data.columns import OPTION_FOR, ColumnMapping, resolve_columns
 from journeys.data.engine import EngineName, connect
 from journeys.data.functions import (
     duckdb_timezone,
+    duckdb_try_strptime,
     epoch_microseconds,
     spark_to_utc_timestamp,
 )
@@ -287,9 +288,16 @@ def _parse_timestamp(
 def _parse_formatted(
     column: ibis.Value, time_format: str, timezone: str, engine: str
 ) -> tuple[ibis.Value, ibis.Value, ibis.Value]:
-    """Timestamps in a given strptime format, read as local times in ``timezone``."""
+    """Timestamps in a given strptime format, read as local times in ``timezone``.
+
+    On DuckDB a timestamp that does not match is null, so it is counted with the other
+    unreadable ones (an error naming the rows, or set aside with ``--skip-invalid``).
+    """
     text = column.cast("string").strip()
-    parsed = text.as_timestamp(time_format).cast(dt.Timestamp())
+    if engine == "pyspark":
+        parsed = text.as_timestamp(time_format).cast(dt.Timestamp())
+    else:
+        parsed = duckdb_try_strptime(text, time_format).cast(dt.Timestamp())
     return text, _to_utc(parsed, timezone, engine), ibis.literal(False)
 
 
