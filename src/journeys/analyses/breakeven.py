@@ -16,14 +16,16 @@ of a supported customer measured from the events (:mod:`journeys.analyses.suppor
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from journeys.analyses.base import Params, Result, clean, records
+from journeys.analyses.base import Params, Result, Row, TableOf, columns, frame_of
+from journeys.analyses.definitions import period_label
+from journeys.analyses.registry import Analysis
 from journeys.analyses.support_effect import (
     ChangeImpact,
     Uplift,
@@ -34,9 +36,6 @@ from journeys.analyses.support_effect import (
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
 from journeys.spec.models import Scenario, Support
-
-if TYPE_CHECKING:
-    from plotly.graph_objects import Figure
 
 SENSITIVITY = 0.2
 
@@ -50,39 +49,44 @@ class BreakevenInputs(Params):
     actual_customers: float | None = Field(default=None, ge=0)
 
 
-@dataclass(frozen=True)
-class Numbers:
-    """Break-even numbers of one set of inputs (``None`` where support never breaks even)."""
+class BreakevenNumbers(Row):
+    """Break-even numbers of one set of inputs, per period (null where support never
+    breaks even, or where the actual customers are not known)."""
 
+    model_config = ConfigDict(frozen=True)
     fixed_costs: float
     variable_cost_per_customer: float
     value_per_customer: float
-    contribution_margin: float
-    contribution_margin_ratio: float | None
-    break_even_customers_exact: float | None
-    break_even_customers: int | None
+    contribution_margin: float = Field(description="Value - variable cost, per customer.")
+    contribution_margin_ratio: float | None = Field(description="Contribution margin / value.")
+    break_even_customers_exact: float | None = Field(
+        description="Fixed costs / contribution margin (null: never breaks even)."
+    )
+    break_even_customers: int | None = Field(description="The exact number, rounded up.")
     break_even_revenue: float | None
-    actual_customers: float | None
-    margin_of_safety: float | None
+    actual_customers: float | None = Field(description="Supported customers per period today.")
+    margin_of_safety: float | None = Field(description="(Actual - break-even) / actual.")
     margin_of_safety_customers: float | None
     profit_at_actual: float | None
 
     @property
     def breaks_even(self) -> bool:
+        """Whether any number of customers pays for the fixed costs."""
         return self.break_even_customers_exact is not None
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """The numbers as a plain dict (for table rows)."""
+        return self.model_dump()
 
 
-def compute(inputs: BreakevenInputs) -> Numbers:
+def compute_breakeven(inputs: BreakevenInputs) -> BreakevenNumbers:
     """Break-even numbers of a sheet of inputs.
 
     Examples
     --------
     >>> sheet = BreakevenInputs(fixed_costs={"team": 10_000}, variable_cost_per_customer=20,
     ...                         value_per_customer=70, actual_customers=260)
-    >>> compute(sheet).break_even_customers
+    >>> compute_breakeven(sheet).break_even_customers
     200
     """
     fixed = float(sum(inputs.fixed_costs.values()))
@@ -96,7 +100,7 @@ def compute(inputs: BreakevenInputs) -> Numbers:
     if exact is not None and actual:
         safety_customers = actual - exact
         safety = safety_customers / actual
-    return Numbers(
+    return BreakevenNumbers(
         fixed_costs=fixed,
         variable_cost_per_customer=variable,
         value_per_customer=value,
@@ -112,7 +116,7 @@ def compute(inputs: BreakevenInputs) -> Numbers:
     )
 
 
-def never_breaks_even_message(numbers: Numbers) -> str:
+def never_breaks_even_message(numbers: BreakevenNumbers) -> str:
     """Why support cannot pay for itself at this value and variable cost."""
     return (
         f"support never breaks even: the value per customer ({numbers.value_per_customer:,.2f}) "
@@ -124,7 +128,7 @@ def never_breaks_even_message(numbers: Numbers) -> str:
 
 def sensitivity(inputs: BreakevenInputs, change: float = SENSITIVITY) -> pd.DataFrame:
     """Break-even customers when each input moves by -/+``change`` (a tornado's bars)."""
-    base = compute(inputs).break_even_customers_exact
+    base = compute_breakeven(inputs).break_even_customers_exact
     moves: list[tuple[str, BreakevenInputs, BreakevenInputs]] = []
     for name in inputs.fixed_costs:
         low, high = dict(inputs.fixed_costs), dict(inputs.fixed_costs)
@@ -153,91 +157,158 @@ def sensitivity(inputs: BreakevenInputs, change: float = SENSITIVITY) -> pd.Data
         {
             "input": label,
             "base": base,
-            "at_minus": compute(low).break_even_customers_exact,
-            "at_plus": compute(high).break_even_customers_exact,
+            "at_minus": compute_breakeven(low).break_even_customers_exact,
+            "at_plus": compute_breakeven(high).break_even_customers_exact,
         }
         for label, low, high in moves
     ]
     frame = pd.DataFrame(rows, columns=["input", "base", "at_minus", "at_plus"])
     for column in ("base", "at_minus", "at_plus"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    spread = (frame["at_plus"] - frame["at_minus"]).abs().fillna(math.inf)
-    return frame.assign(swing=spread).sort_values("swing", ascending=False).reset_index(drop=True)
+    spread = (frame["at_plus"] - frame["at_minus"]).abs()
+    # An input that can stop support from breaking even at all matters most: first.
+    frame = frame.assign(swing=spread, order=spread.fillna(math.inf))
+    return frame.sort_values("order", ascending=False).drop(columns="order").reset_index(drop=True)
 
 
 class BreakevenParams(Params):
     """Overrides of the spec's support inputs (any of them), or a whole sheet without a spec."""
 
-    fixed_costs: float | None = Field(default=None, ge=0, description="Total fixed costs.")
-    variable_cost: float | None = Field(default=None, ge=0)
-    value_per_customer: float | None = None
-    actual_customers: float | None = Field(default=None, ge=0)
+    fixed_costs: float | None = Field(
+        default=None, ge=0, description="Fixed support costs per period (all lines together)."
+    )
+    variable_cost: float | None = Field(
+        default=None, ge=0, description="Variable cost per supported customer per period."
+    )
+    value_per_customer: float | None = Field(
+        default=None, description="What a supported customer brings per period."
+    )
+    actual_customers: float | None = Field(
+        default=None, ge=0, description="Supported customers per period today."
+    )
 
 
-@dataclass(frozen=True)
+class SensitivityRow(Row):
+    """Break-even customers when one input moves by -/+20%."""
+
+    input: str
+    base: float | None
+    at_minus: float | None = Field(description="Break-even customers with the input 20% lower.")
+    at_plus: float | None = Field(description="Break-even customers with the input 20% higher.")
+    swing: float | None = Field(
+        description="|at_plus - at_minus|; null when one side never breaks even."
+    )
+
+
+class ScenarioRow(BreakevenNumbers):
+    """Break-even under one scenario ('today' first)."""
+
+    scenario: str
+
+
+class ChannelRow(Row):
+    """A support channel: its own fixed lines against the margin of the customers it serves."""
+
+    channel: str
+    contacts_per_customer: float | None
+    fixed_costs: float
+    variable_cost_per_customer: float | None
+    value_per_customer: float | None
+    contribution_margin: float | None
+    contribution_margin_ratio: float | None
+    break_even_customers_exact: float | None
+    break_even_customers: int | None
+    break_even_revenue: float | None
+    actual_customers: float | None
+    margin_of_safety: float | None
+    margin_of_safety_customers: float | None
+    profit_at_actual: float | None
+
+
+class VolumeRow(Row):
+    """Supported customers and contacts of one channel in one complete period."""
+
+    period: str
+    period_start: dt.date
+    supported: int = Field(description="Customers with a support contact in the period.")
+    channel: str
+    contacts: int
+    customers: int = Field(description="Customers with a contact in this channel.")
+
+
 class BreakevenResult(Result):
     """Break-even today, by channel, its sensitivity, scenarios and measured support effects."""
 
+    main_table = "scenarios"
+    period: str = Field(description="The support period the numbers are per.")
     inputs: BreakevenInputs
-    numbers: Numbers
-    sources: dict[str, str]
-    sensitivity: pd.DataFrame
-    scenarios: pd.DataFrame
-    channels: pd.DataFrame = field(default_factory=pd.DataFrame)
-    volumes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    numbers: BreakevenNumbers
+    never_breaks_even: bool
+    message: str | None = Field(description="Why support never breaks even, when it does not.")
+    sources: dict[str, str] = Field(description="Where each input comes from.")
+    sensitivity: Annotated[pd.DataFrame, TableOf(SensitivityRow)]
+    scenarios: Annotated[pd.DataFrame, TableOf(ScenarioRow)]
+    channels: Annotated[pd.DataFrame, TableOf(ChannelRow)]
+    volumes: Annotated[pd.DataFrame, TableOf(VolumeRow)]
     uplift: Uplift | None = None
-    changes: tuple[ChangeImpact, ...] = ()
-    period: str = "month"
+    changes: list[ChangeImpact] = Field(default_factory=list)
 
     def to_pandas(self) -> pd.DataFrame:
+        """The break-even numbers as a table of ``measure`` and ``value``."""
         return pd.DataFrame(
-            [{"measure": key, "value": value} for key, value in self.numbers.as_dict().items()]
+            [{"measure": key, "value": value} for key, value in self.numbers.as_dict().items()],
+            columns=["measure", "value"],
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = clean(
-            {
-                **self.numbers.as_dict(),
-                "period": self.period,
-                "fixed_cost_lines": self.inputs.fixed_costs,
-                "sources": self.sources,
-                "never_breaks_even": not self.numbers.breaks_even,
-                "message": None
-                if self.numbers.breaks_even
-                else never_breaks_even_message(self.numbers),
-                "channels": records(self.channels),
-                "sensitivity": records(self.sensitivity),
-                "scenarios": records(self.scenarios),
-                "volumes": records(self.volumes),
-                "uplift": records(self.uplift.table) if self.uplift is not None else None,
-                "changes": [
-                    {
-                        "name": change.name,
-                        "date": change.date.isoformat(),
-                        "before": [day.isoformat() for day in change.before],
-                        "after": [day.isoformat() for day in change.after],
-                        "measures": records(change.table),
-                    }
-                    for change in self.changes
-                ],
-            }
-        )
-        return result
 
-    def figure(self) -> Figure:
-        from journeys.plots.breakeven import cost_volume_profit_figure
-
-        return cost_volume_profit_figure(self)
-
-
-def breakeven_sheet(inputs: BreakevenInputs) -> BreakevenResult:
-    """Break-even of a sheet of inputs, without data."""
+def _result(inputs: BreakevenInputs, period: str, **parts: Any) -> BreakevenResult:
+    numbers = compute_breakeven(inputs)
+    parts.setdefault(
+        "scenarios", frame_of([{"scenario": "today", **numbers.as_dict()}], ScenarioRow)
+    )
     return BreakevenResult(
+        period=period,
         inputs=inputs,
-        numbers=compute(inputs),
-        sources=dict.fromkeys(("fixed_costs", "variable_cost", "value", "actual"), "given"),
+        numbers=numbers,
+        never_breaks_even=not numbers.breaks_even,
+        message=None if numbers.breaks_even else never_breaks_even_message(numbers),
         sensitivity=sensitivity(inputs),
-        scenarios=pd.DataFrame(),
+        channels=parts.pop("channels", frame_of([], ChannelRow)),
+        volumes=parts.pop("volumes", frame_of([], VolumeRow)),
+        **parts,
+    )
+
+
+def breakeven_sheet(inputs: BreakevenInputs, period: str = "period") -> BreakevenResult:
+    """Break-even of a sheet of inputs, without data."""
+    return _result(
+        inputs,
+        period,
+        sources=dict.fromkeys(("fixed_costs", "variable_cost", "value", "actual"), "given"),
+    )
+
+
+def breakeven_without_events(params: BreakevenParams) -> BreakevenResult:
+    """Break-even of the numbers given as parameters alone (no spec, no events)."""
+    given = {
+        "--fixed-costs": params.fixed_costs,
+        "--variable-cost": params.variable_cost,
+        "--value-per-customer": params.value_per_customer,
+    }
+    missing = [option for option, value in given.items() if value is None]
+    if missing:
+        raise OptionsError(
+            f"without a spec, break-even needs {', '.join(given)}; missing: {', '.join(missing)}",
+            hint="give them all, or --spec SPEC with a `support` section (and its events)",
+            code="options",
+        )
+    return breakeven_sheet(
+        BreakevenInputs(
+            fixed_costs={"total": float(params.fixed_costs or 0.0)},
+            variable_cost_per_customer=float(params.variable_cost or 0.0),
+            value_per_customer=float(params.value_per_customer or 0.0),
+            actual_customers=params.actual_customers,
+        )
     )
 
 
@@ -310,18 +381,34 @@ def breakeven(events: EventLog, params: BreakevenParams | None = None) -> Breake
         )
         for change in support.changes
     )
-    return BreakevenResult(
-        inputs=inputs,
-        numbers=compute(inputs),
+    return _result(
+        inputs,
+        support.period,
         sources=sources,
-        sensitivity=sensitivity(inputs),
         scenarios=_scenarios(inputs, support, contacts_per_customer),
         channels=_channels(support, recent, value),
-        volumes=measured,
+        volumes=_volume_rows(measured, support.period),
         uplift=uplift,
-        changes=changes,
-        period=support.period,
+        changes=list(changes),
     )
+
+
+def _volume_rows(measured: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The measured volumes, one row per period and channel."""
+    channels = [c.removeprefix("contacts_") for c in measured.columns if c.startswith("contacts_")]
+    rows = [
+        {
+            "period": period_label(int(record["period"]), period),  # type: ignore[arg-type]
+            "period_start": record["period_start"],
+            "supported": int(record["supported"]),
+            "channel": channel,
+            "contacts": int(record[f"contacts_{channel}"]),
+            "customers": int(record[f"customers_{channel}"]),
+        }
+        for record in measured.to_dict(orient="records")
+        for channel in channels
+    ]
+    return frame_of(rows, VolumeRow)
 
 
 def _variable_cost(support: Support, contacts: dict[str, float], factor: float = 1.0) -> float:
@@ -360,7 +447,7 @@ def _channels(support: Support, recent: pd.DataFrame, value: float) -> pd.DataFr
             + support.variable_costs.per_contact.get(channel, 0.0) * per_customer
         )
         fixed = {line.name: line.amount for line in support.fixed_costs if line.channel == channel}
-        numbers = compute(
+        numbers = compute_breakeven(
             BreakevenInputs(
                 fixed_costs=fixed,
                 variable_cost_per_customer=variable,
@@ -379,19 +466,19 @@ def _channels(support: Support, recent: pd.DataFrame, value: float) -> pd.DataFr
                 "fixed_costs": sum(line.amount for line in shared),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=columns(ChannelRow))
 
 
 def _scenarios(base: BreakevenInputs, support: Support, contacts: dict[str, float]) -> pd.DataFrame:
-    rows = [{"scenario": "today", **compute(base).as_dict()}]
+    rows = [{"scenario": "today", **compute_breakeven(base).as_dict()}]
     for scenario in support.scenarios:
         rows.append(
             {
                 "scenario": scenario.name,
-                **compute(apply_scenario(base, support, contacts, scenario)).as_dict(),
+                **compute_breakeven(apply_scenario(base, support, contacts, scenario)).as_dict(),
             }
         )
-    return pd.DataFrame(rows)
+    return frame_of(rows, ScenarioRow)
 
 
 def apply_scenario(
@@ -422,3 +509,19 @@ def apply_scenario(
             "value_per_customer": value,
         }
     )
+
+
+ANALYSIS = Analysis(
+    params=BreakevenParams,
+    result=BreakevenResult,
+    run=breakeven,
+    needs_spec=True,
+    spec_section="support",
+    without_events=breakeven_without_events,
+    figures=(
+        "journeys.plots.breakeven:cost_volume_profit_figure",
+        "journeys.plots.breakeven:tornado_figure",
+        "journeys.plots.breakeven:scenarios_figure",
+        "journeys.plots.breakeven:uplift_figure",
+    ),
+)

@@ -13,24 +13,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Annotated, Any, Literal
 
 import ibis
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import BaseModel, Field, PrivateAttr
 
-from journeys.analyses.base import Params, Result, clean, records
-from journeys.analyses.retention import purchase_predicate
+from journeys.analyses import runner
+from journeys.analyses.base import Params, Result, Row, TableOf, frame_of
+from journeys.analyses.definitions import purchases
+from journeys.analyses.registry import Analysis
 from journeys.data.reader import EventLog
 from journeys.errors import DataError, OptionsError
 from journeys.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
-from journeys.models.bayes import fit_bayesian
 from journeys.models.btyd import PurchaseModel
-
-if TYPE_CHECKING:
-    from plotly.graph_objects import Figure
 
 DAY_US = 86_400_000_000
 UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
@@ -55,7 +52,9 @@ class ClvParams(Params):
     model: Literal["bgnbd", "pareto_nbd"] = Field(
         default="bgnbd", description="The purchase model behind each customer's predictions."
     )
-    purchase_event: str | None = None
+    purchase_event: str | None = Field(
+        default=None, description="What a purchase is (default: the spec's purchase milestone)."
+    )
     bayes: bool = Field(
         default=False,
         description="Also fit BG/NBD and Gamma-Gamma with PyMC-Marketing for credible "
@@ -71,54 +70,104 @@ class ClvParams(Params):
         return self.horizon if self.horizon is not None else DAYS_PER_YEAR / self.unit_days
 
 
-@dataclass(frozen=True)
+class FittedModel(BaseModel):
+    """A fitted model's parameters, their standard errors and the fit."""
+
+    params: dict[str, float]
+    standard_errors: dict[str, float | None] = Field(
+        description="From the Hessian at the optimum (null where it is not invertible)."
+    )
+    log_likelihood: float
+    converged: bool
+
+    @classmethod
+    def of(cls, model: PurchaseModel | GammaGammaModel) -> FittedModel:
+        return cls(
+            params=model.params,
+            standard_errors=model.standard_errors,
+            log_likelihood=model.log_likelihood_,
+            converged=model.converged_,
+        )
+
+
+class ClvCustomerRow(Row):
+    """One customer: purchase summary, predictions and value."""
+
+    customer_id: str
+    frequency: float = Field(description="Repeat purchases (days with a purchase, less one).")
+    recency: float = Field(description="First to last purchase, in time units.")
+    T: float = Field(description="First purchase to the calibration end, in time units.")
+    monetary_value: float | None = Field(description="Mean value of the repeat purchases.")
+    first_purchase: dt.date
+    holdout_purchases: int = Field(description="Purchase days after the calibration end.")
+    holdout_value: float
+    expected_purchases: float = Field(description="Expected purchases over the horizon.")
+    p_alive: float = Field(description="Probability that the customer is still active.")
+    expected_average_value: float | None = Field(description="Expected value of a purchase.")
+    clv: float | None = Field(description="Expected value over the horizon x margin, discounted.")
+
+
+class HoldoutRow(Row):
+    """Mean actual and predicted purchases after the calibration end, by calibration purchases."""
+
+    repeat_purchases_in_calibration: str
+    customers: int
+    actual_purchases: float
+    bgnbd_predicted: float
+    pareto_nbd_predicted: float
+
+
+class DecileRow(Row):
+    """A tenth of the customers, ranked by value."""
+
+    decile: int
+    customers: int
+    clv: float
+    share_of_clv: float | None
+    mean_p_alive: float
+
+
+class PosteriorRow(Row):
+    """A parameter's posterior (PyMC-Marketing, NUTS)."""
+
+    parameter: str
+    mean: float
+    sd: float
+    hdi_low: float = Field(description="Lower end of the 94% highest-density interval.")
+    hdi_high: float
+    r_hat: float | None
+
+
 class ClvResult(Result):
     """Fitted models, one row per customer, the holdout check and headline numbers."""
 
+    main_table = "customers"
     params: ClvParams
-    bgnbd: BetaGeoModel
-    pareto_nbd: ParetoNBDModel
-    gamma_gamma: GammaGammaModel | None
-    customers: pd.DataFrame
-    holdout: pd.DataFrame | None
-    deciles: pd.DataFrame
-    values: dict[str, Any]
-    bayes: dict[str, pd.DataFrame] | None = None
+    calibration_end: dt.date
+    time_unit: str
+    horizon: float = Field(description="How far ahead customers are valued, in time units.")
+    model: str = Field(description="The purchase model behind the predictions.")
+    customers_fitted: int
+    repeat_customers: int
+    customers_after_calibration: int = Field(
+        description="Customers whose first purchase came after the calibration end (not fitted)."
+    )
+    holdout_length: float | None = Field(description="Time units after the calibration end.")
+    total_expected_purchases: float
+    total_clv: float | None
+    bgnbd: FittedModel
+    pareto_nbd: FittedModel
+    gamma_gamma: FittedModel | None
+    holdout: Annotated[pd.DataFrame, TableOf(HoldoutRow)] | None
+    deciles: Annotated[pd.DataFrame, TableOf(DecileRow)]
+    bayes: dict[str, Annotated[pd.DataFrame, TableOf(PosteriorRow)]] | None = None
+    customers: Annotated[pd.DataFrame, TableOf(ClvCustomerRow)]
+    _estimators: dict[str, Any] = PrivateAttr(default_factory=dict)
 
-    def to_pandas(self) -> pd.DataFrame:
-        return self.customers
-
-    def to_dict(self) -> dict[str, Any]:
-        spend = self.gamma_gamma
-        result: dict[str, Any] = clean(
-            {
-                **self.values,
-                "bgnbd": _model_dict(self.bgnbd),
-                "pareto_nbd": _model_dict(self.pareto_nbd),
-                "gamma_gamma": _model_dict(spend) if spend is not None else None,
-                "holdout": records(self.holdout) if self.holdout is not None else None,
-                "deciles": records(self.deciles),
-                "bayes": {name: table.to_dict(orient="index") for name, table in self.bayes.items()}
-                if self.bayes is not None
-                else None,
-                "customers": records(self.customers),
-            }
-        )
-        return result
-
-    def figure(self) -> Figure:
-        from journeys.plots.clv import holdout_figure, value_figure
-
-        return holdout_figure(self) if self.holdout is not None else value_figure(self)
-
-
-def _model_dict(model: PurchaseModel | GammaGammaModel) -> dict[str, Any]:
-    return {
-        **model.params,
-        "log_likelihood": model.log_likelihood_,
-        "standard_errors": model.standard_errors,
-        "converged": model.converged_,
-    }
+    def estimator(self, name: str) -> PurchaseModel | GammaGammaModel:
+        """The fitted estimator: ``bgnbd``, ``pareto_nbd`` or ``gamma_gamma``."""
+        model: PurchaseModel | GammaGammaModel = self._estimators[name]
+        return model
 
 
 def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
@@ -144,6 +193,7 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
             code="no-repeat-purchases",
         )
     bgnbd = BetaGeoModel().fit(x, recency, age)
+    _check_fit(bgnbd, "BG/NBD")
     pareto = ParetoNBDModel().fit(x, recency, age)
     chosen: PurchaseModel = bgnbd if params.model == "bgnbd" else pareto
     mean_value = summary["monetary_value"].to_numpy(dtype=np.float64)
@@ -166,7 +216,7 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
         holdout = _holdout_table(customers, bgnbd, pareto, holdout_days / unit)
     customers = customers.sort_values(["clv", "customer_id"], ascending=[False, True])
     values = {
-        "calibration_end": calibration_end.isoformat(),
+        "calibration_end": calibration_end,
         "time_unit": params.time_unit,
         "horizon": horizon,
         "model": params.model,
@@ -179,22 +229,36 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
     }
     bayes = None
     if params.bayes:
-        bayes = {"bgnbd": fit_bayesian("bgnbd", x, recency, age)}
+        from journeys.models.bayes import fit_bayesian
+
+        bayes = {"bgnbd": fit_bayesian("bgnbd", x, recency, age).reset_index()}
         if spend is not None:
             bayes["gamma_gamma"] = fit_bayesian(
                 "gamma_gamma", x[spenders], mean_value=mean_value[spenders]
-            )
-    return ClvResult(
+            ).reset_index()
+    result = ClvResult(
         bayes=bayes,
         params=params,
-        bgnbd=bgnbd,
-        pareto_nbd=pareto,
-        gamma_gamma=spend,
+        bgnbd=FittedModel.of(bgnbd),
+        pareto_nbd=FittedModel.of(pareto),
+        gamma_gamma=FittedModel.of(spend) if spend is not None else None,
         customers=customers.reset_index(drop=True),
         holdout=holdout,
         deciles=_deciles(customers),
-        values=values,
+        **values,
     )
+    result._estimators.update(bgnbd=bgnbd, pareto_nbd=pareto, gamma_gamma=spend)
+    return result
+
+
+def _check_fit(model: PurchaseModel, name: str) -> None:
+    """A purchase model that did not converge is not a basis for predictions."""
+    if not model.converged_:
+        raise DataError(
+            f"the {name} purchase model did not converge on these purchases",
+            hint="check which events are purchases, or use a longer calibration period",
+            code="fit-failed",
+        )
 
 
 def purchase_summary(events: EventLog, params: ClvParams) -> tuple[pd.DataFrame, dt.date, int, int]:
@@ -203,14 +267,15 @@ def purchase_summary(events: EventLog, params: ClvParams) -> tuple[pd.DataFrame,
     Returns the summary, the calibration end, the holdout length in days and the number
     of customers whose first purchase came after the calibration end (not fitted).
     """
-    is_purchase = _purchases(events, params)
+    is_purchase = purchases(events, params.purchase_event)
+    run = runner.current()
     table = events.table
     value = table.value.fill_null(0.0) if events.has_value else ibis.literal(0.0)
     bought = table.filter(is_purchase).select(
         "customer_id", day=(table.timestamp_us // DAY_US).cast("int64"), value=value
     )
     per_day = bought.group_by(["customer_id", "day"]).aggregate(value=bought.value.sum())
-    span = per_day.aggregate(first=per_day.day.min(), last=per_day.day.max()).to_pyarrow()
+    span = run.arrow(per_day.aggregate(first=per_day.day.min(), last=per_day.day.max()))
     first_day, last_day = span["first"][0].as_py(), span["last"][0].as_py()
     if first_day is None:
         raise DataError(
@@ -250,27 +315,13 @@ def purchase_summary(events: EventLog, params: ClvParams) -> tuple[pd.DataFrame,
         holdout_purchases=per_customer.holdout_purchases,
         holdout_value=per_customer.holdout_value.fill_null(0.0),
     )
-    frame = summary.to_pandas()
+    frame = run.frame(summary)
     fitted = frame[frame["first_purchase_day"] <= end_day]
     set_aside = len(frame) - len(fitted)
     fitted = fitted.assign(
         first_purchase=pd.to_datetime(fitted["first_purchase_day"], unit="D").dt.date
     ).drop(columns="first_purchase_day")
     return fitted.reset_index(drop=True), _date(end_day), last_day - end_day, set_aside
-
-
-def _purchases(events: EventLog, params: ClvParams) -> ibis.Value:
-    predicate = purchase_predicate(events, params.purchase_event)
-    if predicate is not None:
-        return predicate
-    if "event" not in events.report.columns:
-        return ibis.literal(True)
-    raise OptionsError(
-        "which events are purchases is not known",
-        hint="pass --purchase-event NAME, or a spec with a `purchase` milestone; a log without "
-        "an event column is read as one purchase per row",
-        code="no-purchase-definition",
-    )
 
 
 def _day_number(day: dt.date) -> int:
@@ -348,10 +399,9 @@ def _holdout_table(
 
 def _deciles(customers: pd.DataFrame) -> pd.DataFrame:
     """Customers ranked by value in ten equal groups, with each group's share of the total."""
-    columns = ["decile", "customers", "clv", "share_of_clv", "mean_p_alive"]
     valued = customers.dropna(subset=["clv"])
     if valued.empty:
-        return pd.DataFrame(columns=columns)
+        return frame_of([], DecileRow)
     ranked = valued.sort_values("clv", ascending=False).reset_index(drop=True)
     ranked["decile"] = (np.arange(len(ranked)) * 10 // len(ranked)) + 1
     table = (
@@ -361,4 +411,13 @@ def _deciles(customers: pd.DataFrame) -> pd.DataFrame:
     )
     total = table["clv"].sum()
     table["share_of_clv"] = table["clv"] / total if total else np.nan
-    return table[columns]
+    return table[["decile", "customers", "clv", "share_of_clv", "mean_p_alive"]]
+
+
+ANALYSIS = Analysis(
+    params=ClvParams,
+    result=ClvResult,
+    run=clv,
+    every_row_is="purchase",
+    figures=("journeys.plots.clv:holdout_figure", "journeys.plots.clv:value_figure"),
+)

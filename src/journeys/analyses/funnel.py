@@ -27,20 +27,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Annotated, Any, Literal
 
 import ibis
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
-from journeys.analyses.base import Params, Result, records
+from journeys.analyses import runner
+from journeys.analyses.base import Params, Result, Row, TableOf, frame_of, number
 from journeys.analyses.matching import Matcher
+from journeys.analyses.registry import Analysis, Option
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
-from journeys.params import Duration, format_duration, microseconds
-
-if TYPE_CHECKING:
-    from plotly.graph_objects import Figure
+from journeys.params import Duration, microseconds, parse_duration
 
 FunnelMode = Literal["ordered", "strict", "any"]
 NULL_INT = ibis.null("int64")
@@ -90,6 +89,29 @@ class FunnelParams(Params):
         default=None,
         description="Break down by this column (its value at the customer's entry) or 'persona'.",
     )
+    max_interval: Duration | None = Field(
+        default=None,
+        description="Longest time between two consecutive steps (for every step without its own).",
+    )
+    times: bool = Field(
+        default=True,
+        description="Measure the time from the previous step (median and 90th percentile).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _interval_on_every_step(cls, values: Any) -> Any:
+        if not isinstance(values, dict) or values.get("max_interval") is None:
+            return values
+        steps = [FunnelStep.model_validate(step) for step in values.get("steps") or []]
+        limit = parse_duration(values["max_interval"])
+        limited = [
+            step
+            if index == 0 or step.max_interval
+            else step.model_copy(update={"max_interval": limit})
+            for index, step in enumerate(steps)
+        ]
+        return {**values, "steps": limited}
 
     @model_validator(mode="after")
     def _consistent(self) -> FunnelParams:
@@ -115,41 +137,58 @@ class FunnelParams(Params):
         return None if self.window is None else microseconds(self.window)
 
 
-@dataclass(frozen=True)
+class FunnelStepRow(Row):
+    """One step of the funnel."""
+
+    step: str = Field(description="The step as given; optional steps end with '?'.")
+    index: int = Field(description="1 for the first step.")
+    customers: int = Field(description="Customers who reached the step.")
+    conversion_from_previous: float | None = Field(
+        description="Share of the previous step's customers; null when it had none."
+    )
+    conversion_from_first: float | None = Field(
+        description="Share of the first step's customers; null when it had none."
+    )
+    drop_off: int = Field(description="Customers of the previous step who did not reach this one.")
+    drop_off_rate: float | None = Field(description="drop_off as a share of the previous step.")
+    median_seconds_from_previous: float | None = Field(
+        description="Median time from the previous step (null for the first step, or when "
+        "times were not asked for)."
+    )
+    p90_seconds_from_previous: float | None = Field(
+        description="90th percentile of the time from the previous step."
+    )
+
+
+class BreakdownValue(Row):
+    by_value: str = Field(description="The breakdown value (at the customer's entry).")
+
+
+class FunnelBreakdownRow(FunnelStepRow, BreakdownValue):
+    """One step of the funnel for one breakdown value."""
+
+
 class FunnelResult(Result):
     """Customers per step, conversion, drop-off and time between steps.
 
     ``steps`` has a row per step; ``breakdown`` the same per value of ``params.by``;
-    ``customers`` (an Ibis table, computed on demand) the last step each customer
-    reached, for export.
+    :meth:`customers` the last step each customer reached (an Ibis table, for export).
     """
 
+    main_table = "steps"
     params: FunnelParams
-    steps: pd.DataFrame
-    breakdown: pd.DataFrame | None
-    customers: ibis.Table
+    steps: Annotated[pd.DataFrame, TableOf(FunnelStepRow)]
+    breakdown: Annotated[pd.DataFrame, TableOf(FunnelBreakdownRow)] | None = None
+    _per_customer: ibis.Table | None = PrivateAttr(default=None)
 
     def to_pandas(self) -> pd.DataFrame:
         return self.steps if self.breakdown is None else self.breakdown
 
-    def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "mode": self.params.mode,
-            "window": None if self.params.window is None else format_duration(self.params.window),
-            "steps": records(self.steps),
-        }
-        if self.breakdown is not None:
-            groups = [
-                {"value": value, "steps": records(group.drop(columns="by_value"))}
-                for value, group in self.breakdown.groupby("by_value", sort=False, dropna=False)
-            ]
-            result["breakdown"] = {"by": self.params.by, "groups": groups}
-        return result
-
-    def figure(self) -> Figure:
-        from journeys.plots.funnel import funnel_figure
-
-        return funnel_figure(self)
+    def customers(self) -> ibis.Table:
+        """The last step each customer reached (0 when none), with the breakdown value."""
+        if self._per_customer is None:
+            raise ValueError("this result was read from JSON: its customers are not known")
+        return _last_steps(self._per_customer, self.params)
 
 
 def funnel(events: EventLog, params: FunnelParams | Sequence[str]) -> FunnelResult:
@@ -171,15 +210,16 @@ def funnel(events: EventLog, params: FunnelParams | Sequence[str]) -> FunnelResu
     if not isinstance(params, FunnelParams):
         params = FunnelParams(steps=[FunnelStep.model_validate(step) for step in params])
     context = FunnelContext.build(events, params)
-    per_customer = FUNNELS[params.mode](context).per_customer().cache()
-    steps = _summarise(per_customer, params, by=False)
-    breakdown = _summarise(per_customer, params, by=True) if params.by else None
-    return FunnelResult(
+    per_customer = FUNNELS[params.mode](context).per_customer()
+    if params.by:
+        per_customer = runner.current().cached(per_customer)
+    result = FunnelResult(
         params=params,
-        steps=steps,
-        breakdown=breakdown,
-        customers=_last_steps(per_customer, params),
+        steps=_summarise(per_customer, params, by=False),
+        breakdown=_summarise(per_customer, params, by=True) if params.by else None,
     )
+    result._per_customer = per_customer
+    return result
 
 
 @dataclass(frozen=True)
@@ -260,7 +300,11 @@ class FunnelKind:
         for k in range(self.count):
             arrived = table[f"a{k}"].notnull()
             aggregates[f"reached{k}"] = arrived.any()
-            aggregates[f"gap{k}"] = table[f"gap{k}"].argmin(table.timestamp_us, where=arrived)
+            aggregates[f"gap{k}"] = (
+                table[f"gap{k}"].argmin(table.timestamp_us, where=arrived)
+                if self.params.times
+                else NULL_INT
+            )
         per_customer = table.group_by("customer_id").aggregate(**aggregates)
         return per_customer.filter(per_customer.reached0)
 
@@ -308,16 +352,14 @@ class OrderedFunnel(FunnelKind):
             )
             previous = table[f"c{k - 1}"]
             anchor = previous.max().over(frame)
-            latest = previous.notnull().ifelse(table.timestamp_us, NULL_INT).max().over(frame)
             arrived = table[f"m{k}"] & anchor.notnull()
             if window_us is not None:
                 arrived &= (table.timestamp_us - anchor) <= window_us
-            table = table.mutate(
-                **{
-                    f"a{k}": arrived.ifelse(anchor, NULL_INT),
-                    f"gap{k}": arrived.ifelse(table.timestamp_us - latest, NULL_INT),
-                }
-            )
+            gap = NULL_INT
+            if self.params.times:
+                latest = previous.notnull().ifelse(table.timestamp_us, NULL_INT).max().over(frame)
+                gap = arrived.ifelse(table.timestamp_us - latest, NULL_INT)
+            table = table.mutate(**{f"a{k}": arrived.ifelse(anchor, NULL_INT), f"gap{k}": gap})
             carried = table[f"a{k}"]
             if step.optional:
                 carried = _best(carried, table[f"c{k - 1}"])
@@ -411,40 +453,37 @@ def _summarise(per_customer: ibis.Table, params: FunnelParams, *, by: bool) -> p
     aggregates: dict[str, Any] = {}
     for k in range(len(params.steps)):
         reached = per_customer[f"reached{k}"]
-        seconds = per_customer[f"gap{k}"] / 1e6
         aggregates[f"customers{k}"] = reached.cast("int64").sum()
-        aggregates[f"median{k}"] = seconds.quantile(0.5, where=reached)
-        aggregates[f"p90{k}"] = seconds.quantile(0.9, where=reached)
+        if params.times and k:
+            seconds = per_customer[f"gap{k}"] / 1e6
+            aggregates[f"median{k}"] = seconds.quantile(0.5, where=reached)
+            aggregates[f"p90{k}"] = seconds.quantile(0.9, where=reached)
     grouped = per_customer.group_by("by_value") if by else per_customer
-    frame = grouped.aggregate(**aggregates).to_pandas()
+    frame = runner.current().frame(grouped.aggregate(**aggregates))
     if by:
-        frame = frame.sort_values(by="customers0", ascending=False, kind="stable")
+        frame = frame.sort_values(by=["customers0", "by_value"], ascending=[False, True])
     rows = []
-    for _, row in frame.iterrows():
-        first = float(row["customers0"] or 0)
+    for record in frame.to_dict(orient="records"):
+        first = int(record["customers0"] or 0)
         previous = first
         for k, step in enumerate(params.steps):
-            customers = int(row[f"customers{k}"] or 0)
-            line = {
-                "by_value": row["by_value"] if by else None,
-                "step": step.name if not step.optional else f"{step.name}?",
-                "index": k + 1,
-                "customers": customers,
-                "conversion_from_previous": customers / previous if previous else None,
-                "conversion_from_first": customers / first if first else None,
-                "drop_off": int(previous - customers) if k else 0,
-                "drop_off_rate": 1 - customers / previous if previous and k else 0.0,
-                "median_seconds_from_previous": _seconds(row[f"median{k}"]) if k else None,
-                "p90_seconds_from_previous": _seconds(row[f"p90{k}"]) if k else None,
-            }
-            rows.append(line)
+            customers = int(record[f"customers{k}"] or 0)
+            rows.append(
+                {
+                    "by_value": str(record["by_value"]) if by else None,
+                    "step": step.name if not step.optional else f"{step.name}?",
+                    "index": k + 1,
+                    "customers": customers,
+                    "conversion_from_previous": customers / previous if previous else None,
+                    "conversion_from_first": customers / first if first else None,
+                    "drop_off": previous - customers if k else 0,
+                    "drop_off_rate": (1 - customers / previous if k else 0.0) if previous else None,
+                    "median_seconds_from_previous": number(record.get(f"median{k}")),
+                    "p90_seconds_from_previous": number(record.get(f"p90{k}")),
+                }
+            )
             previous = customers
-    table = pd.DataFrame(rows)
-    return table if by else table.drop(columns="by_value")
-
-
-def _seconds(value: Any) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
+    return frame_of(rows, FunnelBreakdownRow if by else FunnelStepRow)
 
 
 def _last_steps(per_customer: ibis.Table, params: FunnelParams) -> ibis.Table:
@@ -459,3 +498,38 @@ def _last_steps(per_customer: ibis.Table, params: FunnelParams) -> ibis.Table:
     if params.by:
         columns[params.by] = per_customer.by_value
     return per_customer.select("customer_id", **columns).order_by("customer_id")
+
+
+def _exclusion(text: str) -> Exclusion:
+    """``EVENT`` or ``EVENT:FROM-TO`` (step numbers), as the command line writes it."""
+    event, _, span = text.partition(":")
+    if not span:
+        return Exclusion(event=event)
+    first, _, last = span.partition("-")
+    if not (first.isdigit() and last.isdigit()):
+        raise OptionsError(
+            f"--exclude '{text}': write EVENT or EVENT:FROM-TO with step numbers, like refund:2-3",
+            code="options",
+        )
+    return Exclusion(event=event, from_step=int(first), to_step=int(last))
+
+
+ANALYSIS = Analysis(
+    params=FunnelParams,
+    result=FunnelResult,
+    run=funnel,
+    figures=("journeys.plots.funnel:funnel_figure",),
+    options={
+        "steps": Option(
+            several=True,
+            help="Steps in order: event, touchpoint or stage names; 'a|b' for alternatives; "
+            "a trailing '?' makes a step optional.",
+        ),
+        "exclusions": Option(
+            name="--exclude",
+            parse=_exclusion,
+            help="EVENT or EVENT:FROM-TO (step numbers): sequences with it between those "
+            "steps fail.",
+        ),
+    },
+)

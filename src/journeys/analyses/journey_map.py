@@ -8,42 +8,55 @@ who enter the next stage of the journey after first touching it.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Annotated
 
 import ibis
 import pandas as pd
+from pydantic import Field
 
-from journeys.analyses.base import Params, Result, records
+from journeys.analyses import runner
+from journeys.analyses.base import Params, Result, Row, TableOf, frame_of, number
+from journeys.analyses.registry import Analysis
 from journeys.data.reader import EventLog
-from journeys.errors import OptionsError
-
-if TYPE_CHECKING:
-    from plotly.graph_objects import Figure
 
 
 class JourneyMapParams(Params):
     """Nothing to set: the map follows the spec."""
 
 
-@dataclass(frozen=True)
+class MapTouchpointRow(Row):
+    """One touchpoint of the spec, measured."""
+
+    touchpoint: str
+    name: str
+    stage: str
+    channel: str | None
+    owner: str | None = Field(description="The department that owns it.")
+    events: int
+    customers: int
+    next_stage: str | None = Field(description="The stage after this touchpoint's stage.")
+    conversion_to_next_stage: float | None = Field(
+        description="Share of its customers who enter the next stage after first touching it."
+    )
+    mean_satisfaction: float | None = Field(description="Mean score of its events, if scored.")
+    satisfaction_responses: int
+
+
+class MapStageRow(Row):
+    """Customers who entered each stage."""
+
+    stage: str
+    name: str
+    customers: int
+
+
 class JourneyMapResult(Result):
     """``touchpoints``: one row per touchpoint; ``stages``: customers per stage."""
 
+    main_table = "touchpoints"
     params: JourneyMapParams
-    touchpoints: pd.DataFrame
-    stages: pd.DataFrame
-
-    def to_pandas(self) -> pd.DataFrame:
-        return self.touchpoints
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"stages": records(self.stages), "touchpoints": records(self.touchpoints)}
-
-    def figure(self) -> Figure:
-        from journeys.plots.journey_map import journey_map_figure
-
-        return journey_map_figure(self)
+    touchpoints: Annotated[pd.DataFrame, TableOf(MapTouchpointRow)]
+    stages: Annotated[pd.DataFrame, TableOf(MapStageRow)]
 
 
 def journey_map(events: EventLog, params: JourneyMapParams | None = None) -> JourneyMapResult:
@@ -54,24 +67,20 @@ def journey_map(events: EventLog, params: JourneyMapParams | None = None) -> Jou
     >>> journey_map(mapped_events).touchpoints  # doctest: +SKIP
     """
     params = params or JourneyMapParams()
-    spec = events.spec
-    if spec is None:
-        raise OptionsError("a journey map needs a journey spec", hint="pass --spec SPEC")
+    spec = events.require_spec("a journey map")
+    run = runner.current()
     table = events.table.filter(events.table.touchpoint.notnull())
     if not events.has_satisfaction:
         table = table.mutate(satisfaction=ibis.null("float64"))
     score = table.satisfaction
-    volume = (
-        table.group_by("touchpoint")
-        .aggregate(
+    volume = run.frame(
+        table.group_by("touchpoint").aggregate(
             events=table.count(),
             customers=table.customer_id.nunique(),
             mean_satisfaction=score.mean(),
             responses=score.count(),
         )
-        .to_pandas()
-        .set_index("touchpoint")
-    )
+    ).set_index("touchpoint")
     stage_ids = [stage.id for stage in spec.stages]
     next_stage = dict(itertools.pairwise(stage_ids))
     first_touch = table.group_by(["customer_id", "touchpoint"]).aggregate(
@@ -93,14 +102,11 @@ def journey_map(events: EventLog, params: JourneyMapParams | None = None) -> Jou
             ibis._.next_stage == stage_entry.stage,
         ],
     )
-    converted = (
-        paired.group_by("touchpoint")
-        .aggregate(
+    converted = run.frame(
+        paired.group_by("touchpoint").aggregate(
             converted=(paired.entered_us > paired.touched_us).fill_null(False).cast("int64").sum()
         )
-        .to_pandas()
-        .set_index("touchpoint")["converted"]
-    )
+    ).set_index("touchpoint")["converted"]
     rows = []
     for touchpoint in spec.touchpoints:
         measured = touchpoint.id in volume.index
@@ -121,20 +127,17 @@ def journey_map(events: EventLog, params: JourneyMapParams | None = None) -> Jou
                 "customers": customers,
                 "next_stage": next_stage.get(touchpoint.stage),
                 "conversion_to_next_stage": conversion,
-                "mean_satisfaction": None if pd.isna(satisfaction) else float(satisfaction),
+                "mean_satisfaction": number(satisfaction),
                 "satisfaction_responses": (
                     int(volume.loc[touchpoint.id, "responses"]) if measured else 0
                 ),
             }
         )
     by_stage = events.table.filter(events.table.stage.notnull())
-    reached = (
-        by_stage.group_by("stage")
-        .aggregate(customers=by_stage.customer_id.nunique())
-        .to_pandas()
-        .set_index("stage")["customers"]
-    )
-    stages = pd.DataFrame(
+    reached = run.frame(
+        by_stage.group_by("stage").aggregate(customers=by_stage.customer_id.nunique())
+    ).set_index("stage")["customers"]
+    stages = frame_of(
         [
             {
                 "stage": stage.id,
@@ -142,6 +145,18 @@ def journey_map(events: EventLog, params: JourneyMapParams | None = None) -> Jou
                 "customers": int(reached.get(stage.id, 0)),
             }
             for stage in spec.stages
-        ]
+        ],
+        MapStageRow,
     )
-    return JourneyMapResult(params=params, touchpoints=pd.DataFrame(rows), stages=stages)
+    return JourneyMapResult(
+        params=params, touchpoints=frame_of(rows, MapTouchpointRow), stages=stages
+    )
+
+
+ANALYSIS = Analysis(
+    params=JourneyMapParams,
+    result=JourneyMapResult,
+    run=journey_map,
+    needs_spec=True,
+    figures=("journeys.plots.journey_map:journey_map_figure",),
+)

@@ -2,45 +2,70 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
 import ibis
 import pandas as pd
+from pydantic import Field
 
-from journeys.analyses.base import Params, Result, clean, records
-from journeys.analyses.retention import purchase_predicate
+from journeys.analyses import runner
+from journeys.analyses.base import Params, Result, Row, TableOf, frame_of, number
+from journeys.analyses.definitions import purchase_predicate
+from journeys.analyses.registry import Analysis
 from journeys.data.reader import EventLog
-
-if TYPE_CHECKING:
-    from plotly.graph_objects import Figure
 
 
 class KpiParams(Params):
     """Which events are purchases, when the spec has no ``purchase`` milestone."""
 
-    purchase_event: str | None = None
+    purchase_event: str | None = Field(
+        default=None, description="What a purchase is (default: the spec's purchase milestone)."
+    )
 
 
-@dataclass(frozen=True)
+class StageReachRow(Row):
+    """Customers who entered a stage."""
+
+    stage: str
+    name: str
+    customers: int
+    share: float | None = Field(description="Share of all customers.")
+
+
 class KpiResult(Result):
-    """Headline numbers (``values``) and the share of customers reaching each stage."""
+    """Headline numbers, and the share of customers reaching each stage.
 
+    The purchase numbers are null when which events are purchases is not known.
+    """
+
+    main_table = "stages"
     params: KpiParams
-    values: dict[str, Any]
-    stages: pd.DataFrame
+    customers: int
+    events: int
+    first_event: str = Field(description="Time of the first event (UTC, ISO 8601).")
+    last_event: str = Field(description="Time of the last event (UTC, ISO 8601).")
+    unmapped_events: int | None = Field(
+        description="Events that match no touchpoint (null without a spec)."
+    )
+    purchasers: int | None = None
+    median_days_to_purchase: float | None = Field(
+        default=None, description="From a purchaser's first event to their first purchase."
+    )
+    repeat_purchase_rate: float | None = Field(
+        default=None, description="Share of purchasers who purchased more than once."
+    )
+    revenue: float | None = Field(default=None, description="Total value of the purchases.")
+    revenue_from_existing_share: float | None = Field(
+        default=None, description="Share of revenue from purchases after a customer's first."
+    )
+    stages: Annotated[pd.DataFrame, TableOf(StageReachRow)]
 
     def to_pandas(self) -> pd.DataFrame:
-        return pd.DataFrame([{"kpi": key, "value": value} for key, value in self.values.items()])
-
-    def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = clean({**self.values, "stages": records(self.stages)})
-        return result
-
-    def figure(self) -> Figure:
-        from journeys.plots.kpis import stages_figure
-
-        return stages_figure(self)
+        """The headline numbers as a table of ``kpi`` and ``value``."""
+        return pd.DataFrame(
+            [{"kpi": key, "value": value} for key, value in self.scalars().items()],
+            columns=["kpi", "value"],
+        )
 
 
 def kpis(events: EventLog, params: KpiParams | None = None) -> KpiResult:
@@ -55,12 +80,14 @@ def kpis(events: EventLog, params: KpiParams | None = None) -> KpiResult:
     """
     params = params or KpiParams()
     table = events.table
-    overview = table.aggregate(
-        customers=table.customer_id.nunique(),
-        events=table.count(),
-        first_event=table.timestamp.min(),
-        last_event=table.timestamp.max(),
-    ).to_pandas()
+    overview = runner.current().frame(
+        table.aggregate(
+            customers=table.customer_id.nunique(),
+            events=table.count(),
+            first_event=table.timestamp.min(),
+            last_event=table.timestamp.max(),
+        )
+    )
     values: dict[str, Any] = {
         "customers": int(overview["customers"].iloc[0]),
         "events": int(overview["events"].iloc[0]),
@@ -70,7 +97,7 @@ def kpis(events: EventLog, params: KpiParams | None = None) -> KpiResult:
     }
     values |= _purchase_kpis(events, params)
     stages = _stage_reach(events, values["customers"])
-    return KpiResult(params=params, values=values, stages=stages)
+    return KpiResult(params=params, stages=stages, **values)
 
 
 def _purchase_kpis(events: EventLog, params: KpiParams) -> dict[str, Any]:
@@ -85,17 +112,19 @@ def _purchase_kpis(events: EventLog, params: KpiParams) -> dict[str, Any]:
         purchase_us=marked.timestamp_us.min(where=marked.is_purchase),
         purchases=marked.is_purchase.cast("int64").sum(),
     )
-    summary = per_customer.aggregate(
-        purchasers=(per_customer.purchases > 0).cast("int64").sum(),
-        repeaters=(per_customer.purchases > 1).cast("int64").sum(),
-        median_days_to_purchase=(
-            (per_customer.purchase_us - per_customer.first_us) / 86_400e6
-        ).quantile(0.5),
-    ).to_pandas()
+    summary = runner.current().frame(
+        per_customer.aggregate(
+            purchasers=(per_customer.purchases > 0).cast("int64").sum(),
+            repeaters=(per_customer.purchases > 1).cast("int64").sum(),
+            median_days_to_purchase=(
+                (per_customer.purchase_us - per_customer.first_us) / 86_400e6
+            ).quantile(0.5),
+        )
+    )
     purchasers = int(summary["purchasers"].fillna(0).iloc[0])
     result: dict[str, Any] = {
         "purchasers": purchasers,
-        "median_days_to_purchase": _float(summary["median_days_to_purchase"].iloc[0]),
+        "median_days_to_purchase": number(summary["median_days_to_purchase"].iloc[0]),
         "repeat_purchase_rate": (
             int(summary["repeaters"].fillna(0).iloc[0]) / purchasers if purchasers else None
         ),
@@ -104,22 +133,25 @@ def _purchase_kpis(events: EventLog, params: KpiParams) -> dict[str, Any]:
         bought = marked.filter(marked.is_purchase)
         order = ibis.window(group_by="customer_id", order_by=["timestamp_us"])
         bought = bought.mutate(nth=ibis.row_number().over(order))
-        revenue = bought.aggregate(
-            total=bought.value.sum(), existing=bought.value.sum(where=bought.nth > 0)
-        ).to_pandas()
-        total = _float(revenue["total"].iloc[0]) or 0.0
-        existing = _float(revenue["existing"].iloc[0]) or 0.0
+        revenue = runner.current().frame(
+            bought.aggregate(
+                total=bought.value.sum(), existing=bought.value.sum(where=bought.nth > 0)
+            )
+        )
+        total = number(revenue["total"].iloc[0]) or 0.0
+        existing = number(revenue["existing"].iloc[0]) or 0.0
         result["revenue"] = total
         result["revenue_from_existing_share"] = existing / total if total else None
     return result
 
 
 def _stage_reach(events: EventLog, customers: int) -> pd.DataFrame:
-    columns = ["stage", "name", "customers", "share"]
     if events.spec is None or not events.spec.touchpoints:
-        return pd.DataFrame(columns=columns)
+        return frame_of([], StageReachRow)
     table = events.table.filter(events.table.stage.notnull())
-    reached = table.group_by("stage").aggregate(customers=table.customer_id.nunique()).to_pandas()
+    reached = runner.current().frame(
+        table.group_by("stage").aggregate(customers=table.customer_id.nunique())
+    )
     counts = dict(zip(reached["stage"], reached["customers"], strict=True))
     rows = [
         {
@@ -130,8 +162,12 @@ def _stage_reach(events: EventLog, customers: int) -> pd.DataFrame:
         }
         for stage in events.spec.stages
     ]
-    return pd.DataFrame(rows, columns=columns)
+    return frame_of(rows, StageReachRow)
 
 
-def _float(value: Any) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
+ANALYSIS = Analysis(
+    params=KpiParams,
+    result=KpiResult,
+    run=kpis,
+    figures=("journeys.plots.kpis:stages_figure",),
+)

@@ -8,56 +8,50 @@ Repeats of the same stage in a row are not returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Annotated
 
 import ibis
 import pandas as pd
+from pydantic import Field
 
-from journeys.analyses.base import Params, Result, records
+from journeys.analyses import runner
+from journeys.analyses.base import Params, Result, Row, TableOf
+from journeys.analyses.registry import Analysis
 from journeys.analyses.sequences import labelled, order_keys
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
-
-if TYPE_CHECKING:
-    from plotly.graph_objects import Figure
 
 
 class LoopsParams(Params):
     """Nothing to set yet: loops are measured between the spec's stages."""
 
 
-@dataclass(frozen=True)
-class LoopsResult(Result):
-    """Returns per (furthest stage, stage returned to), and customers by number of returns.
+class ReturnRow(Row):
+    """Returns from the furthest stage reached to an earlier one."""
 
-    ``returns`` has ``from_stage`` (the furthest stage reached before), ``to_stage``,
-    ``returns`` and ``customers``; ``distribution`` has ``returns`` (0, 1, 2, ...) and
-    ``customers``.
-    """
-
-    params: LoopsParams
-    returns: pd.DataFrame
-    distribution: pd.DataFrame
+    from_stage: str = Field(description="The furthest stage the customer had reached.")
+    to_stage: str = Field(description="The earlier stage they came back to.")
+    returns: int
     customers: int
-    looping_customers: int
 
-    def to_pandas(self) -> pd.DataFrame:
-        return self.returns
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "customers": self.customers,
-            "looping_customers": self.looping_customers,
-            "share_looping": self.looping_customers / self.customers if self.customers else None,
-            "returns": records(self.returns),
-            "distribution": records(self.distribution),
-        }
+class ReturnCountRow(Row):
+    """How many customers came back how many times."""
 
-    def figure(self) -> Figure:
-        from journeys.plots.paths import loops_figure
+    returns: int
+    customers: int
 
-        return loops_figure(self)
+
+class LoopsResult(Result):
+    """Returns per (furthest stage, stage returned to), and customers by number of returns."""
+
+    main_table = "returns"
+    params: LoopsParams
+    customers: int = Field(description="Customers with an event in some stage.")
+    looping_customers: int = Field(description="Customers who came back at least once.")
+    share_looping: float | None = Field(description="looping_customers / customers.")
+    returns: Annotated[pd.DataFrame, TableOf(ReturnRow)]
+    distribution: Annotated[pd.DataFrame, TableOf(ReturnCountRow)]
 
 
 def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
@@ -83,17 +77,22 @@ def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
     furthest = table.rank.max().over(before)
     table = table.mutate(furthest=furthest)
     # Three summaries read the returns: compute the windows once.
-    table = table.select(
-        "customer_id", "rank", "furthest", is_return=(table.rank < table.furthest).fill_null(False)
-    ).cache()
-    customers = int(table.customer_id.nunique().execute())
+    run = runner.current()
+    table = run.cached(
+        table.select(
+            "customer_id",
+            "rank",
+            "furthest",
+            is_return=(table.rank < table.furthest).fill_null(False),
+        )
+    )
+    customers = int(run.scalar(table.customer_id.nunique()))
     names = {index: stage for stage, index in stage_order.items()}
     returned = table.filter(table.is_return)
-    by_pair = (
+    by_pair = run.frame(
         returned.group_by(["furthest", "rank"])
         .aggregate(returns=returned.count(), customers=returned.customer_id.nunique())
         .order_by([ibis.desc("returns"), "furthest", "rank"])
-        .to_pandas()
     )
     returns = pd.DataFrame(
         {
@@ -106,11 +105,10 @@ def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
     per_customer = table.group_by("customer_id").aggregate(
         returns=table.is_return.cast("int64").sum()
     )
-    counted = (
+    counted = run.frame(
         per_customer.group_by("returns")
         .aggregate(customers=per_customer.count())
         .order_by("returns")
-        .to_pandas()
     )
     looping = int(counted.loc[counted["returns"] > 0, "customers"].sum())
     return LoopsResult(
@@ -119,4 +117,14 @@ def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
         distribution=counted.astype(int),
         customers=customers,
         looping_customers=looping,
+        share_looping=looping / customers if customers else None,
     )
+
+
+ANALYSIS = Analysis(
+    params=LoopsParams,
+    result=LoopsResult,
+    run=loops,
+    needs_spec=True,
+    figures=("journeys.plots.paths:loops_figure",),
+)

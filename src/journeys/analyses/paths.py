@@ -1,91 +1,28 @@
-"""Paths: what customers do next (transitions) and the most common paths from or to an event.
+"""Paths: the most common paths from or to an event.
 
-Transitions count each pair of consecutive events of a customer: how often ``from``
-is followed by ``to``, by how many customers, what share of everything that follows
-``from`` it is, and the median time between them. Top paths follow each customer from
-the first time they do the anchor event for ``depth`` steps (or lead up to it), keep
-the ``top`` most common paths and group the rest as ``other``.
+Top paths follow each customer from the first time they do the anchor event for
+``depth`` steps (or lead up to it), keep the ``top`` most common paths and group the
+rest as ``other``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
 import ibis
 import pandas as pd
 from pydantic import Field, model_validator
 
-from journeys.analyses.base import Params, Result, records
+from journeys.analyses import runner
+from journeys.analyses.base import Params, Result, Row, TableOf
 from journeys.analyses.matching import Matcher
-from journeys.analyses.sequences import Level, labelled, numbered, order_keys
+from journeys.analyses.registry import Analysis, Option
+from journeys.analyses.sequences import Level, labelled, numbered
 from journeys.data.reader import EventLog
-
-if TYPE_CHECKING:
-    from plotly.graph_objects import Figure
 
 END = "END"
 START = "START"
 OTHER = "other"
-
-
-class TransitionsParams(Params):
-    """Which labels to follow, and whether to collapse immediate repeats."""
-
-    level: Level = "event"
-    collapse_repeats: bool = False
-
-
-@dataclass(frozen=True)
-class TransitionsResult(Result):
-    """One row per (from, to) pair: transitions, customers, share of from, median time."""
-
-    params: TransitionsParams
-    table: pd.DataFrame
-
-    def to_pandas(self) -> pd.DataFrame:
-        return self.table
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"level": self.params.level, "transitions": records(self.table)}
-
-    def figure(self) -> Figure:
-        from journeys.plots.paths import transitions_figure
-
-        return transitions_figure(self)
-
-
-def transitions(events: EventLog, params: TransitionsParams | None = None) -> TransitionsResult:
-    """Count transitions between consecutive events of each customer.
-
-    Examples
-    --------
-    >>> transitions(events).table.head(3)  # doctest: +SKIP
-    """
-    params = params or TransitionsParams()
-    table = labelled(events, params.level, collapse_repeats=params.collapse_repeats)
-    order = ibis.window(group_by="customer_id", order_by=order_keys(table))
-    pairs = table.mutate(
-        to=table.node.lead().over(order),
-        seconds=(table.timestamp_us.lead().over(order) - table.timestamp_us) / 1e6,
-    )
-    pairs = pairs.filter(pairs.to.notnull())
-    counted = pairs.group_by(source=pairs.node, to=pairs.to).aggregate(
-        transitions=pairs.count(),
-        customers=pairs.customer_id.nunique(),
-        median_seconds=pairs.seconds.quantile(0.5),
-    )
-    from_total = counted.transitions.sum().over(ibis.window(group_by="source"))
-    counted = counted.mutate(share_of_from=counted.transitions / from_total)
-    frame = (
-        counted.select(
-            "source", "to", "transitions", "customers", "share_of_from", "median_seconds"
-        )
-        .order_by([ibis.desc("transitions"), "source", "to"])
-        .to_pandas()
-        .rename(columns={"source": "from"})
-    )
-    return TransitionsResult(params=params, table=frame)
 
 
 class PathsParams(Params):
@@ -105,37 +42,32 @@ class PathsParams(Params):
         return self
 
 
-@dataclass(frozen=True)
-class PathsResult(Result):
-    """The most common paths and, for the Sankey, the flows between positions.
+class PathRow(Row):
+    """One of the most common paths."""
 
-    ``paths`` has ``rank``, ``path`` (labels joined by `` > ``), ``customers`` and
-    ``share``; ``flows`` has ``position``, ``source``, ``target`` and ``customers``
-    (position 0 is the anchor; negative positions lead up to it).
-    """
+    rank: int | None = Field(description="1 for the most common; null for 'other'.")
+    path: str = Field(description="Labels joined by ' > '; 'other' for the rest.")
+    customers: int
+    share: float = Field(description="Share of the customers followed.")
 
-    params: PathsParams
-    paths: pd.DataFrame
-    flows: pd.DataFrame
+
+class FlowRow(Row):
+    """Customers moving from one label to the next between two positions."""
+
+    position: int = Field(description="0 is the anchor; negative positions lead up to it.")
+    source: str
+    target: str
     customers: int
 
-    def to_pandas(self) -> pd.DataFrame:
-        return self.paths
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "start": self.params.start,
-            "end": self.params.end,
-            "depth": self.params.depth,
-            "customers": self.customers,
-            "paths": records(self.paths),
-            "flows": records(self.flows),
-        }
+class PathsResult(Result):
+    """The most common paths, and the flows between positions (for the Sankey)."""
 
-    def figure(self) -> Figure:
-        from journeys.plots.paths import sankey_figure
-
-        return sankey_figure(self)
+    main_table = "paths"
+    params: PathsParams
+    customers: int = Field(description="Customers followed (those with the anchor).")
+    paths: Annotated[pd.DataFrame, TableOf(PathRow)]
+    flows: Annotated[pd.DataFrame, TableOf(FlowRow)]
 
 
 def paths(events: EventLog, params: PathsParams | None = None) -> PathsResult:
@@ -179,10 +111,11 @@ def paths(events: EventLog, params: PathsParams | None = None) -> PathsResult:
         names = [f"p{j}" for j in offsets]
     else:
         names = [f"n{j}" for j in offsets]
-    walks = walks.select(*names).cache()
-    customers = int(walks.count().execute())
+    run = runner.current()
+    walks = run.cached(walks.select(*names))
+    customers = int(run.scalar(walks.count()))
     ranked = walks.group_by(names).aggregate(customers=walks.count())
-    top = ranked.order_by([ibis.desc("customers"), *names]).limit(params.top).to_pandas()
+    top = run.frame(ranked.order_by([ibis.desc("customers"), *names]).limit(params.top))
     path_rows: list[dict[str, Any]] = [
         {
             "rank": rank + 1,
@@ -231,5 +164,13 @@ def _flows(walks: ibis.Table, names: list[str], params: PathsParams) -> pd.DataF
     ordered = union.select("position", "source", "target", "customers").order_by(
         ["position", ibis.desc("customers"), "source", "target"]
     )
-    frame: pd.DataFrame = ordered.to_pandas()
-    return frame
+    return runner.current().frame(ordered)
+
+
+ANALYSIS = Analysis(
+    params=PathsParams,
+    result=PathsResult,
+    run=paths,
+    figures=("journeys.plots.paths:sankey_figure",),
+    options={"start": Option(name="--from"), "end": Option(name="--to")},
+)

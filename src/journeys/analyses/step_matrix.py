@@ -7,18 +7,14 @@ sums to 1 (as in retentioneering's step matrix).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
 import pandas as pd
 from pydantic import Field
 
-from journeys.analyses.base import Params, Result, clean
+from journeys.analyses import runner
+from journeys.analyses.base import Params, Result
+from journeys.analyses.registry import Analysis
 from journeys.analyses.sequences import Level, labelled, numbered
 from journeys.data.reader import EventLog
-
-if TYPE_CHECKING:
-    from plotly.graph_objects import Figure
 
 ENDED = "ENDED"
 
@@ -31,30 +27,31 @@ class StepMatrixParams(Params):
     collapse_repeats: bool = False
 
 
-@dataclass(frozen=True)
 class StepMatrixResult(Result):
-    """``shares``: a row per label (and ``ENDED``), a column per position 1..max_steps."""
+    """The share of customers at each position of their path with each label.
 
+    ``shares`` maps each label (and ``ENDED``) to its share at positions 1..max_steps;
+    labels are ordered by their total share, ``ENDED`` last.
+    """
+
+    main_table = "matrix"
     params: StepMatrixParams
-    shares: pd.DataFrame
-    customers: int
+    customers: int = Field(description="Customers with at least one event.")
+    positions: list[int] = Field(description="The positions shown: 1 is each first event.")
+    shares: dict[str, list[float]] = Field(
+        description="Per label, the share of customers whose event at each position has it."
+    )
+
+    @property
+    def matrix(self) -> pd.DataFrame:
+        """A row per label (``node``), a column per position."""
+        return pd.DataFrame(
+            [[node, *row] for node, row in self.shares.items()],
+            columns=["node", *[str(position) for position in self.positions]],
+        )
 
     def to_pandas(self) -> pd.DataFrame:
-        return self.shares.reset_index(names="node")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "customers": self.customers,
-            "positions": [int(p) for p in self.shares.columns],
-            "shares": {
-                str(node): clean([float(v) for v in row]) for node, row in self.shares.iterrows()
-            },
-        }
-
-    def figure(self) -> Figure:
-        from journeys.plots.paths import step_matrix_figure
-
-        return step_matrix_figure(self)
+        return self.matrix
 
 
 def step_matrix(events: EventLog, params: StepMatrixParams | None = None) -> StepMatrixResult:
@@ -67,7 +64,9 @@ def step_matrix(events: EventLog, params: StepMatrixParams | None = None) -> Ste
     params = params or StepMatrixParams()
     table = numbered(labelled(events, params.level, collapse_repeats=params.collapse_repeats))
     early = table.filter(table.position <= params.max_steps)
-    counts = early.group_by(["node", "position"]).aggregate(customers=early.count()).to_pandas()
+    counts = runner.current().frame(
+        early.group_by(["node", "position"]).aggregate(customers=early.count())
+    )
     # Every customer has exactly one first event: the first position counts them all.
     customers = int(counts.loc[counts["position"] == 1, "customers"].sum())
     positions = list(range(1, params.max_steps + 1))
@@ -82,8 +81,15 @@ def step_matrix(events: EventLog, params: StepMatrixParams | None = None) -> Ste
         matrix = matrix / customers
     order = matrix.sum(axis=1).sort_values(ascending=False, kind="stable").index
     matrix = matrix.loc[order]
-    matrix.loc[ENDED] = 1.0 - matrix.sum(axis=0) if customers else 0.0
-    matrix.loc[ENDED] = matrix.loc[ENDED].clip(lower=0.0)
-    matrix.columns = pd.Index(positions, name="position")
-    matrix.index.name = None
-    return StepMatrixResult(params=params, shares=matrix, customers=customers)
+    ended = (1.0 - matrix.sum(axis=0)).clip(lower=0.0) if customers else matrix.sum(axis=0) * 0
+    shares = {str(node): [float(v) for v in row] for node, row in matrix.iterrows()}
+    shares[ENDED] = [float(v) for v in ended]
+    return StepMatrixResult(params=params, customers=customers, positions=positions, shares=shares)
+
+
+ANALYSIS = Analysis(
+    params=StepMatrixParams,
+    result=StepMatrixResult,
+    run=step_matrix,
+    figures=("journeys.plots.paths:step_matrix_figure",),
+)

@@ -28,20 +28,28 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import ibis
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 
-from journeys.analyses.matching import milestone_predicate
+from journeys.analyses import runner
+from journeys.analyses.base import Row, TableOf, frame_of
+from journeys.analyses.definitions import (
+    period_end,
+    period_number,
+    period_of,
+    period_start,
+    purchases,
+)
 from journeys.data.reader import EventLog
 from journeys.errors import DataError, OptionsError
 from journeys.spec.models import Support, SupportContacts, SupportPeriod
 from journeys.spec.rules import rule_predicate
 
-DAY_US = 86_400_000_000
 HISTORY_BUCKETS = ((1, 1), (2, 2), (3, 3), (4, 6), (7, 12), (13, 24), (25, 10**9))
 OUTCOMES = {
     "retained": "still active at the end",
@@ -49,26 +57,6 @@ OUTCOMES = {
     "revenue_after": "revenue",
 }
 Z_95 = 1.959963984540054
-
-
-def period_number(table: ibis.Table, period: SupportPeriod) -> ibis.Value:
-    """Each event's period as a whole number (weeks start on Monday)."""
-    if period == "week":
-        return ((table.timestamp_us // DAY_US + 3) // 7).cast("int64")
-    year = table.timestamp.year().cast("int64")
-    month = table.timestamp.month().cast("int64") - 1
-    if period == "month":
-        return year * 12 + month
-    return year * 4 + month // 3
-
-
-def period_start(number: int, period: SupportPeriod) -> dt.date:
-    """The first day of a period number."""
-    if period == "week":
-        return dt.date(1970, 1, 1) + dt.timedelta(days=7 * number - 3)
-    if period == "month":
-        return dt.date(number // 12, number % 12 + 1, 1)
-    return dt.date(number // 4, 3 * (number % 4) + 1, 1)
 
 
 def _matches(events: EventLog, chosen: SupportContacts) -> ibis.Value:
@@ -97,16 +85,6 @@ def _channel(events: EventLog) -> ibis.Value:
     return ibis.coalesce(*candidates, ibis.literal("other")).cast("string")
 
 
-def _purchase(events: EventLog) -> ibis.Value:
-    if events.spec is None or events.spec.milestone("purchase") is None:
-        raise OptionsError(
-            "measuring what support is worth needs to know which events are purchases",
-            hint="add a milestone with id 'purchase' to the spec",
-            code="no-purchase-definition",
-        )
-    return milestone_predicate(events.table, events.spec, "purchase")
-
-
 @dataclass(frozen=True)
 class Periods:
     """The complete periods of the data: first and last period number."""
@@ -118,7 +96,9 @@ class Periods:
 def complete_periods(events: EventLog, period: SupportPeriod) -> Periods:
     """The periods strictly inside the data's span (the first and last may be partial)."""
     numbered = events.table.select(number=period_number(events.table, period))
-    span = numbered.aggregate(low=numbered.number.min(), high=numbered.number.max()).to_pyarrow()
+    span = runner.current().arrow(
+        numbered.aggregate(low=numbered.number.min(), high=numbered.number.max())
+    )
     low, high = span["low"][0].as_py(), span["high"][0].as_py()
     if low is None or high - low < 2:
         raise DataError(
@@ -138,13 +118,14 @@ def volumes(events: EventLog, support: Support) -> pd.DataFrame:
         "customer_id", period=period_number(table, support.period), channel=_channel(events)
     )
     contacts = contacts.filter(contacts.period.between(periods.first, periods.last))
-    by_channel = (
-        contacts.group_by(["period", "channel"])
-        .aggregate(contacts=contacts.count(), customers=contacts.customer_id.nunique())
-        .to_pandas()
+    run = runner.current()
+    by_channel = run.frame(
+        contacts.group_by(["period", "channel"]).aggregate(
+            contacts=contacts.count(), customers=contacts.customer_id.nunique()
+        )
     )
-    supported = (
-        contacts.group_by("period").aggregate(supported=contacts.customer_id.nunique()).to_pandas()
+    supported = run.frame(
+        contacts.group_by("period").aggregate(supported=contacts.customer_id.nunique())
     )
     frame = pd.DataFrame({"period": range(periods.first, periods.last + 1)})
     frame = frame.merge(supported, on="period", how="left").fillna({"supported": 0})
@@ -160,7 +141,7 @@ def _customer_periods(events: EventLog, support: Support) -> ibis.Table:
     """One row per customer and period with any event: contacts, purchases, revenue."""
     table = events.table
     value = table.value.fill_null(0.0) if events.has_value else ibis.literal(0.0)
-    is_purchase = _purchase(events)
+    is_purchase = purchases(events)
     marked = table.select(
         "customer_id",
         period=period_number(table, support.period),
@@ -195,11 +176,24 @@ def _history_bucket(count: ibis.Value) -> ibis.Value:
     )
 
 
-@dataclass(frozen=True)
-class Uplift:
+class UpliftRow(Row):
+    """One outcome: supported customers against comparable unsupported ones."""
+
+    outcome: str
+    description: str
+    supported: float = Field(description="Mean outcome of supported customers.")
+    comparable: float = Field(description="Mean outcome of comparable unsupported customers.")
+    uplift: float = Field(description="supported - comparable, weighted over strata.")
+    ci_low: float | None = Field(description="Lower end of the 95% interval.")
+    ci_high: float | None
+    p_value: float | None
+
+
+class Uplift(BaseModel):
     """Supported against comparable unsupported customers, outcome by outcome."""
 
-    table: pd.DataFrame
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    table: Annotated[pd.DataFrame, TableOf(UpliftRow)]
     outcome_periods: int
     period: SupportPeriod
     customer_periods: int
@@ -259,7 +253,9 @@ def support_uplift(events: EventLog, support: Support) -> Uplift:
     for outcome in OUTCOMES:
         measures[f"{outcome}_sum"] = rows[outcome].sum()
         measures[f"{outcome}_squares"] = (rows[outcome] * rows[outcome]).sum()
-    strata = rows.group_by(["persona", "history", "supported"]).aggregate(**measures).to_pandas()
+    strata = runner.current().frame(
+        rows.group_by(["persona", "history", "supported"]).aggregate(**measures)
+    )
     return _estimate(strata, support)
 
 
@@ -297,7 +293,7 @@ def _estimate(strata: pd.DataFrame, support: Support) -> Uplift:
             }
         )
     return Uplift(
-        table=pd.DataFrame(rows),
+        table=frame_of(rows, UpliftRow),
         outcome_periods=support.outcome_periods,
         period=support.period,
         customer_periods=int(strata["n"].sum()),
@@ -314,15 +310,30 @@ def _moments(frame: pd.DataFrame, outcome: str) -> tuple[pd.Series, pd.Series]:
     return mean, variance.clip(lower=0)
 
 
-@dataclass(frozen=True)
-class ChangeImpact:
+class ChangeRow(Row):
+    """One measure before and after a change."""
+
+    measure: str
+    kind: str = Field(description="share, score or money.")
+    before: float | None
+    after: float | None
+    difference: float | None
+    ci_low: float | None = Field(description="Lower end of the 95% interval of the difference.")
+    ci_high: float | None
+    p_value: float | None
+    n_before: int
+    n_after: int
+
+
+class ChangeImpact(BaseModel):
     """Before and after a dated change: each measure with the difference and its interval."""
 
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     name: str
     date: dt.date
     before: tuple[dt.date, dt.date]
     after: tuple[dt.date, dt.date]
-    table: pd.DataFrame
+    table: Annotated[pd.DataFrame, TableOf(ChangeRow)]
 
 
 def change_impact(
@@ -346,14 +357,14 @@ def change_impact(
     span = complete_periods(events, support.period)
     if windows is not None:
         (b0, b1), (a0, a1) = windows
-        before = (max(span.first, _period_of(b0, support.period)), _period_of(b1, support.period))
-        after = (_period_of(a0, support.period), min(span.last - 1, _period_of(a1, support.period)))
+        before = (max(span.first, period_of(b0, support.period)), period_of(b1, support.period))
+        after = (period_of(a0, support.period), min(span.last - 1, period_of(a1, support.period)))
         date = date or a0
     elif date is None:
         raise ValueError("give the change's date or the two windows to compare")
     else:
         size = periods or support.outcome_periods
-        change_period = _period_of(date, support.period)
+        change_period = period_of(date, support.period)
         starts_on = period_start(change_period, support.period) == date
         after_first = change_period if starts_on else change_period + 1
         before_last = change_period - 1
@@ -385,17 +396,15 @@ def change_impact(
             else_=None,
         )
     ).filter(ibis._.side.notnull())
-    rates = (
-        window.group_by("side")
-        .aggregate(
+    run = runner.current()
+    rates = run.frame(
+        window.group_by("side").aggregate(
             customers=window.count(),
             retained=window.next_period.notnull().cast("int64").sum(),
             bought=(window.purchases > 0).cast("int64").sum(),
             supported=(window.contacts > 0).cast("int64").sum(),
         )
-        .to_pandas()
-        .set_index("side")
-    )
+    ).set_index("side")
     rows = [
         _proportions("retention (active again next period)", rates, "retained"),
         _proportions("repeat purchase (bought in the period)", rates, "bought"),
@@ -403,33 +412,20 @@ def change_impact(
     if support.csat is not None and events.has_satisfaction:
         rows.append(_csat(events, support, before, after))
     if period_costs is not None:
-        per_period = (
+        per_period = run.frame(
             window.filter(window.contacts > 0)
             .group_by(["side", "period"])
             .aggregate(supported=ibis._.count())
-            .to_pandas()
         )
         per_period["cost"] = per_period["period"].map(period_costs) / per_period["supported"]
         rows.append(_means("support cost per supported customer", per_period, "cost"))
     return ChangeImpact(
         name=name,
         date=date,
-        before=(period_start(before[0], support.period), _period_end(before[1], support.period)),
-        after=(period_start(after[0], support.period), _period_end(after[1], support.period)),
-        table=pd.DataFrame(rows),
+        before=(period_start(before[0], support.period), period_end(before[1], support.period)),
+        after=(period_start(after[0], support.period), period_end(after[1], support.period)),
+        table=frame_of(rows, ChangeRow),
     )
-
-
-def _period_of(date: dt.date, period: SupportPeriod) -> int:
-    if period == "week":
-        return ((date - dt.date(1970, 1, 1)).days + 3) // 7
-    if period == "month":
-        return date.year * 12 + date.month - 1
-    return date.year * 4 + (date.month - 1) // 3
-
-
-def _period_end(number: int, period: SupportPeriod) -> dt.date:
-    return period_start(number + 1, period) - dt.timedelta(days=1)
 
 
 def _proportions(label: str, rates: pd.DataFrame, column: str) -> dict[str, Any]:
@@ -458,9 +454,12 @@ def _csat(
     )
     scored = scored.mutate(side=side).filter(ibis._.side.notnull())
     moments = (
-        scored.group_by("side")
-        .aggregate(n=scored.count(), mean=scored.score.mean(), sd=scored.score.std())
-        .to_pandas()
+        runner.current()
+        .frame(
+            scored.group_by("side").aggregate(
+                n=scored.count(), mean=scored.score.mean(), sd=scored.score.std()
+            )
+        )
         .set_index("side")
     )
     if not {"before", "after"} <= set(moments.index):

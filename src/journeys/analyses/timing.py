@@ -9,20 +9,17 @@ duration for that pair and are counted apart.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
-import ibis
 import pandas as pd
 from pydantic import Field
 
-from journeys.analyses.base import Params, Result, records
-from journeys.analyses.matching import Matcher
+from journeys.analyses import runner
+from journeys.analyses.base import Params, Result, Row, TableOf, frame_of
+from journeys.analyses.definitions import first_entries
+from journeys.analyses.registry import Analysis, Option
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
-
-if TYPE_CHECKING:
-    from plotly.graph_objects import Figure
 
 QUANTILES = {"p10": 0.1, "p25": 0.25, "median": 0.5, "p75": 0.75, "p90": 0.9}
 
@@ -35,23 +32,29 @@ class TimingParams(Params):
     )
 
 
-@dataclass(frozen=True)
+class TimingRow(Row):
+    """Time from the first entry of one step to the first entry of the next, in days."""
+
+    from_: str = Field(alias="from")
+    to: str
+    customers_from: int = Field(description="Customers who entered 'from'.")
+    customers_to: int = Field(description="Customers who entered 'to'.")
+    customers: int = Field(description="Customers who entered both, 'to' not before 'from'.")
+    reversed: int = Field(description="Customers who entered 'to' before 'from'.")
+    mean_days: float | None
+    p10_days: float | None
+    p25_days: float | None
+    median_days: float | None
+    p75_days: float | None
+    p90_days: float | None
+
+
 class TimingResult(Result):
-    """One row per pair: customers at each end, with a duration, and its distribution in days."""
+    """One row per pair of steps."""
 
+    main_table = "pairs"
     params: TimingParams
-    table: pd.DataFrame
-
-    def to_pandas(self) -> pd.DataFrame:
-        return self.table
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"pairs": records(self.table)}
-
-    def figure(self) -> Figure:
-        from journeys.plots.timing import timing_figure
-
-        return timing_figure(self)
+    pairs: Annotated[pd.DataFrame, TableOf(TimingRow)]
 
 
 def timing(events: EventLog, params: TimingParams | None = None) -> TimingResult:
@@ -59,12 +62,13 @@ def timing(events: EventLog, params: TimingParams | None = None) -> TimingResult
 
     Examples
     --------
-    >>> timing(mapped_events).table[["from", "to", "median_days"]]  # doctest: +SKIP
+    >>> timing(mapped_events).pairs[["from", "to", "median_days"]]  # doctest: +SKIP
     """
     params = params or TimingParams()
     pairs = params.pairs or _stage_pairs(events)
     names = list(dict.fromkeys(name for pair in pairs for name in pair))
-    firsts = first_entries(events, names).cache()
+    run = runner.current()
+    firsts = run.cached(first_entries(events, names))
     index = {name: i for i, name in enumerate(names)}
     rows = []
     for source, target in pairs:
@@ -81,12 +85,12 @@ def timing(events: EventLog, params: TimingParams | None = None) -> TimingResult
         aggregates |= {
             f"{label}_days": days.quantile(q, where=in_order) for label, q in QUANTILES.items()
         }
-        row = firsts.aggregate(**aggregates).to_pandas().iloc[0].to_dict()
+        row = run.frame(firsts.aggregate(**aggregates)).iloc[0].to_dict()
         rows.append({"from": source, "to": target, **row})
-    frame = pd.DataFrame(rows)
+    frame = frame_of(rows, TimingRow)
     for column in ("customers_from", "customers_to", "customers", "reversed"):
         frame[column] = frame[column].fillna(0).astype(int)
-    return TimingResult(params=params, table=frame)
+    return TimingResult(params=params, pairs=frame)
 
 
 def _stage_pairs(events: EventLog) -> list[tuple[str, str]]:
@@ -102,13 +106,17 @@ def _stage_pairs(events: EventLog) -> list[tuple[str, str]]:
     return list(itertools.pairwise(stages))
 
 
-def first_entries(events: EventLog, steps: list[str]) -> ibis.Table:
-    """Per customer, the first time (``timestamp_us``) of each step, as ``first0``, ``first1``..."""
-    marked = events.table.select(
-        "customer_id",
-        "timestamp_us",
-        **{f"s{i}": p for i, p in enumerate(Matcher(events).predicates(steps))},
-    )
-    return marked.group_by("customer_id").aggregate(
-        **{f"first{i}": marked.timestamp_us.min(where=marked[f"s{i}"]) for i in range(len(steps))}
-    )
+def _pair(text: str) -> tuple[str, str]:
+    first, sep, second = text.partition(":")
+    if not sep or not first or not second:
+        raise OptionsError(f"--pair '{text}': write FROM:TO, like trial_start:purchase")
+    return first, second
+
+
+ANALYSIS = Analysis(
+    params=TimingParams,
+    result=TimingResult,
+    run=timing,
+    figures=("journeys.plots.timing:timing_figure",),
+    options={"pairs": Option(name="--pair", parse=_pair, help="FROM:TO steps to time.")},
+)

@@ -1,6 +1,5 @@
-"""Reading events: sources, column mapping, checks, and the choice of engine."""
+"""Reading events: options, sources, column mapping, checks, and the choice of engine.
 
-from journeys.data.engine import connect
-from journeys.data.reader import EventLog, LoadReport, read_customers, read_events
-
-__all__ = ["EventLog", "LoadReport", "connect", "read_customers", "read_events"]
+The modules are imported where they are used (``journeys.data.reader``,
+``journeys.data.engine``), so that reading a spec does not start the engine.
+"""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from journeys.errors import DataError
-from journeys.spec.models import Columns
+from journeys.data.options import Columns, option_for
 
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "customer_id": (
@@ -25,14 +25,6 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "satisfaction": ("satisfaction", "csat", "nps"),
 }
 REQUIRED = ("customer_id", "timestamp", "event")
-OPTION_FOR = {
-    "customer_id": "--customer-col",
-    "timestamp": "--time-col",
-    "event": "--event-col",
-    "value": "--value-col",
-    "channel": "--channel-col",
-    "satisfaction": "--satisfaction-col",
-}
 
 
 @dataclass(frozen=True)
@@ -74,7 +66,7 @@ def resolve_columns(
                 raise DataError(
                     f"{source}: the {role.replace('_', ' ')} column '{chosen}' does not exist; "
                     f"the columns are: {listing}",
-                    hint=f"name an existing column with {OPTION_FOR[role]}",
+                    hint=f"name an existing column with {option_for(role)}",
                     code="missing-column",
                 )
             found[role] = chosen
@@ -87,14 +79,14 @@ def resolve_columns(
             raise DataError(
                 f"{source}: no column for the {role.replace('_', ' ')} was found "
                 f"(looked for {', '.join(candidates)}); the columns are: {listing}",
-                hint=f"say which column it is with {OPTION_FOR[role]}",
+                hint=f"say which column it is with {option_for(role)}",
                 code="missing-column",
             )
         elif role in required:
             raise DataError(
                 f"{source}: more than one column could be the {role.replace('_', ' ')}: "
                 f"{', '.join(present)}",
-                hint=f"say which one with {OPTION_FOR[role]}",
+                hint=f"say which one with {option_for(role)}",
                 code="ambiguous-column",
             )
         else:

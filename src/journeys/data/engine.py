@@ -7,14 +7,14 @@ the same thing everywhere.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import ibis
 from ibis.backends import BaseBackend
 
+from journeys.data.options import EngineName
 from journeys.errors import OptionsError
 
-EngineName = Literal["duckdb", "spark"]
 ENGINES: tuple[EngineName, ...] = ("duckdb", "spark")
 
 

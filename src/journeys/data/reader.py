@@ -11,25 +11,28 @@ exact duplicates are counted and only removed when asked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.datatypes as dt
 from ibis.backends import BaseBackend
+from pydantic import ValidationError
 
-from journeys.data.columns import OPTION_FOR, ColumnMapping, resolve_columns
-from journeys.data.engine import EngineName, connect
+from journeys.data.columns import ColumnMapping, resolve_columns
+from journeys.data.engine import connect
 from journeys.data.functions import (
     duckdb_timezone,
     duckdb_try_strptime,
     epoch_microseconds,
     spark_to_utc_timestamp,
 )
-from journeys.data.sources import Format, Source, describe, is_csv, open_table
-from journeys.errors import DataError
-from journeys.spec.models import Columns, Spec
+from journeys.data.options import ReadOptions, option_for
+from journeys.data.sources import Source, describe, is_csv, open_table
+from journeys.errors import DataError, OptionsError
 
-OnInvalid = Literal["error", "skip"]
+if TYPE_CHECKING:
+    from journeys.spec.models import Spec
+
 OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 REASONS = {
     "null_customer_id": "no customer id",
@@ -50,6 +53,9 @@ class LoadReport:
     set_aside: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     duplicates_removed: bool = False
+    outside_dates: int = 0
+    since: str | None = None
+    until: str | None = None
 
     def lines(self) -> list[str]:
         """The report as sentences for a person."""
@@ -60,6 +66,9 @@ class LoadReport:
         for reason, count in self.set_aside.items():
             if count:
                 lines.append(f"{count:,} rows set aside: {REASONS.get(reason, reason)}")
+        if self.since or self.until:
+            span = f"from {self.since or 'the start'} to {self.until or 'the end'}"
+            lines.append(f"{self.outside_dates:,} rows left out: outside the dates asked ({span})")
         if self.duplicates and self.duplicates_removed:
             lines.append(f"{self.duplicates:,} exact duplicate rows removed")
         elif self.duplicates:
@@ -89,6 +98,16 @@ class EventLog:
         """Whether the events carry a value (revenue) column."""
         return "value" in self.table.columns
 
+    def require_spec(self, what: str) -> Spec:
+        """The spec; an error saying that ``what`` needs one when there is none."""
+        if self.spec is None:
+            raise OptionsError(
+                f"{what} needs a journey spec",
+                hint="pass --spec SPEC (or a spec whose data section names these events)",
+                code="needs-spec",
+            )
+        return self.spec
+
     @property
     def has_satisfaction(self) -> bool:
         """Whether the events carry a satisfaction score column."""
@@ -97,40 +116,28 @@ class EventLog:
 
 def read_events(
     source: Source,
+    options: ReadOptions | None = None,
     *,
-    columns: Columns | None = None,
-    table: str | None = None,
-    format: Format | None = None,
-    timezone: str = "UTC",
-    dedupe: bool = False,
-    on_invalid: OnInvalid = "error",
-    engine: EngineName = "duckdb",
     connection: BaseBackend | None = None,
-    time_format: str | None = None,
     every_row_is: str | None = None,
+    **values: Any,
 ) -> EventLog:
     """Read, check and put into canonical form the events in ``source``.
 
     Parameters
     ----------
     source
-        A file (CSV, Parquet, JSON/NDJSON, DuckDB), a database URL with ``table``, an
-        Ibis table, a pyarrow table or a pandas DataFrame.
-    columns
-        Which columns hold the customer id, timestamp, event name and the optional
-        value, channel and satisfaction; unset ones are detected where unambiguous.
-    timezone
-        The time zone of timestamps without an offset. All times become UTC.
-    dedupe
-        Remove exact duplicate rows (they are always counted).
-    on_invalid
-        ``"error"`` stops at rows without customer, event or a readable timestamp;
-        ``"skip"`` sets them aside and counts them in the report.
-    engine, connection
-        The engine to run on, or an open Ibis connection to use.
-    time_format
-        A strptime format (``%Y%m%d``, ``%d/%m/%Y %H:%M``) for timestamps written as text
-        or numbers in a form the engine does not read by itself.
+        A file (CSV, Parquet, JSON/NDJSON, DuckDB, whitespace-separated text), a database
+        URL with ``table``, an Ibis table, a pyarrow table or a pandas DataFrame.
+    options
+        How to read them (:class:`journeys.ReadOptions`); its fields may also be given as
+        keywords (``time_format="%Y%m%d"``, ``skip_invalid=True``, ``since="2024-01-01"``).
+        Unset columns are detected where unambiguous; all times become UTC; rows that
+        cannot be used stop the reading or, with ``skip_invalid``, are set aside and
+        counted; exact duplicates are counted and removed with ``dedupe``; events outside
+        ``since``/``until`` are left out and counted.
+    connection
+        An open Ibis connection to use instead of connecting to ``options.engine``.
     every_row_is
         The event name of every row when the source has no event column (a transaction
         log in which every row is a purchase, say).
@@ -141,44 +148,86 @@ def read_events(
     >>> events.report.rows_used  # doctest: +SKIP
     35381
     """
-    con = connection if connection is not None else connect(engine)
+    options = reading_options(options, values)
+    con = connection if connection is not None else connect(options.engine)
     name = describe(source)
-    raw = open_table(con, source, table=table, format=format)
+    raw = open_table(
+        con, source, table=options.table, format=options.format, delimiter=options.delimiter
+    )
     mapping = resolve_columns(
-        list(raw.columns), columns or Columns(), name, event_required=every_row_is is None
+        list(raw.columns), options.columns, name, event_required=every_row_is is None
     )
-    if is_csv(source, format):
-        raw = open_table(con, source, format=format, text_columns=(mapping.timestamp,))
+    if is_csv(source, options.format):
+        raw = open_table(
+            con,
+            source,
+            format=options.format,
+            delimiter=options.delimiter,
+            text_columns=(mapping.timestamp,),
+        )
     shaped = _canonical(
-        raw, mapping, timezone, name, raw.get_backend().name, time_format, every_row_is
+        raw,
+        mapping,
+        options.timezone,
+        name,
+        raw.get_backend().name,
+        options.time_format,
+        every_row_is,
     )
-    counts = _count_problems(shaped)
+    since, until = options.bounds()
+    counts = _count_problems(shaped, since, until)
     rows_read = counts.pop("rows")
+    outside = counts.pop("outside_dates")
     if rows_read == 0:
         raise DataError(f"{name} has no rows", hint="give a file with events in it", code="empty")
     if counts["mixed_offsets"]:
         _raise_mixed_offsets(shaped, mapping, name)
     counts.pop("mixed_offsets")
     invalid = {reason: count for reason, count in counts.items() if count}
-    if invalid and on_invalid == "error":
+    if invalid and not options.skip_invalid:
         _raise_invalid(shaped, mapping, name, invalid)
     usable = shaped.filter(_usable(shaped)) if invalid else shaped
+    if since is not None or until is not None:
+        usable = usable.filter(_inside(usable, since, until))
     usable = usable.drop("__timestamp_text", "__offset")
     distinct_rows = usable.distinct()
-    rows_kept = rows_read - sum(invalid.values())
+    rows_kept = rows_read - sum(invalid.values()) - outside
+    if rows_kept == 0:
+        raise DataError(
+            f"{name}: no events are left between {options.since} and {options.until}",
+            hint=f"check the dates given with {option_for('since')} and {option_for('until')}",
+            code="empty",
+        )
     duplicates = rows_kept - int(distinct_rows.count().execute())
-    if dedupe and duplicates:
+    if options.dedupe and duplicates:
         usable = distinct_rows
     report = LoadReport(
         source=name,
         columns=mapping.as_dict(),
         rows_read=rows_read,
-        rows_used=rows_kept - (duplicates if dedupe else 0),
+        rows_used=rows_kept - (duplicates if options.dedupe else 0),
         set_aside=invalid,
         duplicates=duplicates,
-        duplicates_removed=dedupe and duplicates > 0,
+        duplicates_removed=options.dedupe and duplicates > 0,
+        outside_dates=outside,
+        since=None if options.since is None else str(options.since),
+        until=None if options.until is None else str(options.until),
     )
     return EventLog(table=usable.cache(), report=report)
+
+
+def reading_options(options: ReadOptions | None, values: dict[str, Any]) -> ReadOptions:
+    """Reading options from a model and/or keywords; mistakes become clear errors."""
+    try:
+        given = ReadOptions.model_validate(values)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'options'}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors(include_url=False)
+        )
+        raise OptionsError(f"invalid reading options: {problems}", code="options") from None
+    return given if options is None else given.over(options)
 
 
 def read_customers(
@@ -230,11 +279,11 @@ def _canonical(
         "event": event,
     }
     if mapping.value is not None:
-        canonical["value"] = _number(raw, mapping.value, name)
+        canonical["value"] = _number(raw, mapping.value, name, "value")
     if mapping.channel is not None:
         canonical["channel"] = raw[mapping.channel].cast("string")
     if mapping.satisfaction is not None:
-        canonical["satisfaction"] = _number(raw, mapping.satisfaction, name)
+        canonical["satisfaction"] = _number(raw, mapping.satisfaction, name, "satisfaction")
     used = set(roles.values())
     extras = {
         (f"{column}_original" if column in canonical else column): raw[column]
@@ -244,7 +293,7 @@ def _canonical(
     return raw.select(**canonical, **extras, __timestamp_text=text, __offset=offset)
 
 
-def _number(raw: ibis.Table, column: str, name: str) -> ibis.Value:
+def _number(raw: ibis.Table, column: str, name: str, role: str) -> ibis.Value:
     value = raw[column]
     if value.type().is_numeric():
         return value.cast("float64")
@@ -252,7 +301,7 @@ def _number(raw: ibis.Table, column: str, name: str) -> ibis.Value:
         return value.try_cast("float64")
     raise DataError(
         f"{name}: column '{column}' holds {value.type()}, not numbers",
-        hint=f"name a numeric column with {OPTION_FOR['value']}",
+        hint=f"name a numeric column with {option_for(role)}",
         code="column-type",
     )
 
@@ -280,7 +329,7 @@ def _parse_timestamp(
         return text, has_offset.ifelse(with_offset, naive), has_offset
     raise DataError(
         f"{name}: the timestamp column '{column_name}' holds {kind}, not dates and times",
-        hint=f"name the right column with {OPTION_FOR['timestamp']}",
+        hint=f"name the right column with {option_for('timestamp')}",
         code="column-type",
     )
 
@@ -337,9 +386,19 @@ def _to_utc(column: ibis.Value, timezone: str, engine: str) -> ibis.Value:
     return duckdb_timezone(timezone, column).cast(dt.Timestamp())
 
 
-def _count_problems(shaped: ibis.Table) -> dict[str, int]:
+def _inside(table: ibis.Table, since: Any, until: Any) -> ibis.Value:
+    inside = ibis.literal(True)
+    if since is not None:
+        inside &= table.timestamp >= ibis.literal(since, type=dt.Timestamp())
+    if until is not None:
+        inside &= table.timestamp <= ibis.literal(until, type=dt.Timestamp())
+    return inside
+
+
+def _count_problems(shaped: ibis.Table, since: Any, until: Any) -> dict[str, int]:
     has_text = shaped.__timestamp_text.notnull()
     counts = shaped.aggregate(
+        outside_dates=(_usable(shaped) & ~_inside(shaped, since, until)).sum(),
         rows=shaped.count(),
         null_customer_id=shaped.customer_id.isnull().sum(),
         null_event=shaped.event.isnull().sum(),

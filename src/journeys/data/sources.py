@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
 import ibis
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
+from journeys.data.options import Format, option_for
 from journeys.errors import DataError
 
-Format = Literal["csv", "parquet", "json", "duckdb"]
 SUFFIXES: dict[str, Format] = {
     ".csv": "csv",
     ".tsv": "csv",
-    ".txt": "csv",
+    ".txt": "text",
+    ".dat": "text",
     ".parquet": "parquet",
     ".pq": "parquet",
     ".json": "json",
@@ -41,6 +42,7 @@ def open_table(
     *,
     table: str | None = None,
     format: Format | None = None,
+    delimiter: str | None = None,
     text_columns: tuple[str, ...] = (),
 ) -> ibis.Table:
     """Read ``source`` with the connection ``con`` and return it as an Ibis table.
@@ -56,7 +58,7 @@ def open_table(
     if isinstance(source, str) and "://" in source:
         return _database_table(source, table)
     if isinstance(source, str | Path):
-        return _file_table(con, Path(source), table, format, text_columns)
+        return _file_table(con, Path(source), table, format, delimiter, text_columns)
     try:
         return register(con, source)
     except Exception as error:
@@ -98,24 +100,27 @@ def _file_table(
     path: Path,
     table: str | None,
     format: Format | None,
+    delimiter: str | None,
     text_columns: tuple[str, ...],
 ) -> ibis.Table:
     if not path.exists():
         raise DataError(f"{path} does not exist", hint="check the path", code="source")
     if path.is_file() and path.stat().st_size == 0:
         raise DataError(f"{path} is empty", hint="give a file with events in it", code="empty")
-    kind = format or SUFFIXES.get(path.suffix.lower())
+    kind = format or _format_of(path)
     if kind is None and path.is_dir():
         kind = "parquet"
     if kind is None:
         raise DataError(
             f"cannot tell the format of {path} from its name",
-            hint="give the format (csv, parquet, json, duckdb) with --format",
+            hint=f"give the format (csv, parquet, json, duckdb, text) with {option_for('format')}",
             code="source",
         )
     try:
         if kind == "csv":
-            return _csv_table(con, path, text_columns)
+            return _csv_table(con, path, delimiter, text_columns)
+        if kind == "text":
+            return _text_table(con, path)
         if kind == "parquet":
             pattern = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
             return con.read_parquet(pattern)
@@ -136,17 +141,75 @@ def is_csv(source: Source, format: Format | None) -> bool:
     """Whether ``source`` is read as a CSV file."""
     if format is not None:
         return format == "csv"
-    return isinstance(source, str | Path) and SUFFIXES.get(Path(source).suffix.lower()) == "csv"
+    return isinstance(source, str | Path) and _format_of(Path(source)) == "csv"
 
 
-def _csv_table(con: BaseBackend, path: Path, text_columns: tuple[str, ...]) -> ibis.Table:
+def _format_of(path: Path) -> Format | None:
+    """The format a file's name says; a ``.txt`` file with commas or semicolons is CSV."""
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind == "text" and path.is_file():
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            first = handle.readline()
+        if "," in first or ";" in first:
+            return "csv"
+    return kind
+
+
+def _csv_table(
+    con: BaseBackend, path: Path, delimiter: str | None, text_columns: tuple[str, ...]
+) -> ibis.Table:
     if con.name == "duckdb":
-        types = dict.fromkeys(text_columns, "VARCHAR")
-        return con.read_csv(str(path), types=types) if types else con.read_csv(str(path))
+        options: dict[str, Any] = {"delim": delimiter} if delimiter else {}
+        if text_columns:
+            options["types"] = dict.fromkeys(text_columns, "VARCHAR")
+        return con.read_csv(str(path), **options)
+    options = {"sep": delimiter} if delimiter else {}
     if text_columns:
         # Spark's reader cannot take the type of one column; read every column as text.
-        return con.read_csv(str(path), inferSchema=False)
-    return con.read_csv(str(path))
+        options["inferSchema"] = False
+    return con.read_csv(str(path), **options)
+
+
+# A character that does not occur in text files: each line is read whole, then split.
+_WHOLE_LINE = "\x1f"
+
+
+def _text_table(con: BaseBackend, path: Path) -> ibis.Table:
+    """Columns separated by runs of spaces or tabs, split in the engine."""
+    if con.name == "duckdb":
+        lines = con.read_csv(
+            str(path),
+            columns={"line": "VARCHAR"},
+            delim=_WHOLE_LINE,
+            header=False,
+            quote="",
+            escape="",
+            auto_detect=False,
+        )
+    else:
+        raw = con.read_csv(str(path), sep=_WHOLE_LINE, header=False, inferSchema=False)
+        lines = raw.select(line=raw[raw.columns[0]])
+    text = lines.line.strip()
+    lines = lines.select(line=text).filter(text != "")
+    first = lines.limit(1).to_pyarrow()["line"].to_pylist()
+    if not first:
+        raise DataError(f"{path} has no rows", hint="give a file with events in it", code="empty")
+    fields = str(first[0]).split()
+    header = not any(_is_number(field) for field in fields)
+    names = fields if header else [f"column{index}" for index in range(len(fields))]
+    parts = lines.line.re_split(r"\s+")
+    table = lines.select(**{name: parts[index] for index, name in enumerate(names)})
+    if header:
+        table = table.filter(lines.line != str(first[0]))
+    return table
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _duckdb_file_table(path: Path, table: str | None) -> ibis.Table:

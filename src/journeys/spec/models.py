@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from journeys.data.options import Columns, ReadOptions
+
 Location = tuple[str | int, ...]
 
 Scalar = str | int | float | bool
@@ -120,17 +122,6 @@ class Milestone(SpecModel):
         return self
 
 
-class Columns(SpecModel):
-    """Which columns of the events hold what. Unset ones are detected where unambiguous."""
-
-    customer_id: str | None = None
-    timestamp: str | None = None
-    event: str | None = None
-    value: str | None = Field(default=None, description="Revenue or amount of the event.")
-    channel: str | None = None
-    satisfaction: str | None = Field(default=None, description="A CSAT or NPS score.")
-
-
 class Customers(SpecModel):
     """An optional table of customer-level columns (plan, country, acquisition channel)."""
 
@@ -139,18 +130,16 @@ class Customers(SpecModel):
     customer_id: str = "customer_id"
 
 
-class DataSource(SpecModel):
-    """Where the events are and how to read them."""
+class DataSource(ReadOptions):
+    """Where the events are and how to read them (every reading option may be set here)."""
 
     events: str = Field(description="A file path (relative to the spec) or a database URL.")
-    table: str | None = Field(default=None, description="The table, for a database source.")
-    format: Literal["csv", "parquet", "json", "duckdb"] | None = None
-    columns: Columns = Field(default_factory=Columns)
     customers: Customers | None = None
-    timezone: str = Field(
-        default="UTC", description="The time zone of timestamps written without an offset."
-    )
-    engine: Literal["duckdb", "spark"] = "duckdb"
+
+    def reading(self) -> ReadOptions:
+        """The reading options alone."""
+        given = self.model_fields_set & set(ReadOptions.model_fields)
+        return ReadOptions(**{name: getattr(self, name) for name in given})
 
 
 SupportPeriod = Literal["week", "month", "quarter"]

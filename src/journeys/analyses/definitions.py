@@ -1,0 +1,116 @@
+"""Business definitions every analysis shares: purchases, calendar periods, stage entry.
+
+- **Purchase.** The step given as ``purchase_event``; otherwise the spec's ``purchase``
+  milestone; otherwise, in a log read without an event column (a transaction log),
+  every row. Retention, the KPIs, customer value and the support measurements all use
+  this one rule.
+- **Calendar periods.** Days, weeks (Monday to Sunday), months and quarters, in UTC,
+  numbered so that consecutive periods differ by one: period arithmetic is integer
+  arithmetic in the engine.
+- **Active in a period.** A customer with at least one event (or one return event) in it.
+- **Stage entry.** A customer's first event in a stage (or any step).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import ibis
+
+from journeys.analyses.matching import Matcher, milestone_predicate
+from journeys.data.reader import EventLog
+from journeys.errors import OptionsError
+
+Period = Literal["day", "week", "month", "quarter"]
+DAY_US = 86_400_000_000
+EPOCH = dt.date(1970, 1, 1)
+# 1970-01-01 was a Thursday: shifting by three days makes weeks start on Monday.
+WEEK_SHIFT = 3
+
+
+def purchase_predicate(events: EventLog, purchase_event: str | None = None) -> ibis.Value | None:
+    """Which events are purchases (see the module's definition), or None when unknown."""
+    if purchase_event is not None:
+        return Matcher(events).predicate(purchase_event)
+    if events.spec is not None and events.spec.milestone("purchase") is not None:
+        return milestone_predicate(events.table, events.spec, "purchase")
+    if "event" not in events.report.columns:
+        return ibis.literal(True)
+    return None
+
+
+def purchases(events: EventLog, purchase_event: str | None = None) -> ibis.Value:
+    """Which events are purchases; an error that says how to tell when it is not known."""
+    predicate = purchase_predicate(events, purchase_event)
+    if predicate is None:
+        raise OptionsError(
+            "which events are purchases is not known",
+            hint="pass --purchase-event NAME, or a spec with a `purchase` milestone; a log "
+            "without an event column is read as one purchase per row",
+            code="no-purchase-definition",
+        )
+    return predicate
+
+
+def period_number(table: ibis.Table, period: Period) -> ibis.Value:
+    """Each event's calendar period as a whole number (consecutive periods differ by one)."""
+    day = (table.timestamp_us // DAY_US).cast("int64")
+    if period == "day":
+        return day
+    if period == "week":
+        return ((day + WEEK_SHIFT) // 7).cast("int64")
+    year = table.timestamp.year().cast("int64")
+    month = table.timestamp.month().cast("int64") - 1
+    if period == "month":
+        return year * 12 + month
+    return year * 4 + month // 3
+
+
+def period_start(number: int, period: Period) -> dt.date:
+    """The first day of a period number."""
+    if period == "day":
+        return EPOCH + dt.timedelta(days=number)
+    if period == "week":
+        return EPOCH + dt.timedelta(days=7 * number - WEEK_SHIFT)
+    if period == "month":
+        return dt.date(number // 12, number % 12 + 1, 1)
+    return dt.date(number // 4, 3 * (number % 4) + 1, 1)
+
+
+def period_end(number: int, period: Period) -> dt.date:
+    """The last day of a period number."""
+    return period_start(number + 1, period) - dt.timedelta(days=1)
+
+
+def period_of(day: dt.date, period: Period) -> int:
+    """The number of the period a day falls in."""
+    if period == "day":
+        return (day - EPOCH).days
+    if period == "week":
+        return ((day - EPOCH).days + WEEK_SHIFT) // 7
+    if period == "month":
+        return day.year * 12 + day.month - 1
+    return day.year * 4 + (day.month - 1) // 3
+
+
+def period_label(number: int, period: Period) -> str:
+    """A period as people write it: 2024-03 for a month, 2024-Q1, or its first day."""
+    start = period_start(number, period)
+    if period == "month":
+        return start.strftime("%Y-%m")
+    if period == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return start.isoformat()
+
+
+def first_entries(events: EventLog, steps: list[str]) -> ibis.Table:
+    """Per customer, the first time (``timestamp_us``) of each step, as ``first0``, ``first1``..."""
+    marked = events.table.select(
+        "customer_id",
+        "timestamp_us",
+        **{f"s{i}": p for i, p in enumerate(Matcher(events).predicates(steps))},
+    )
+    return marked.group_by("customer_id").aggregate(
+        **{f"first{i}": marked.timestamp_us.min(where=marked[f"s{i}"]) for i in range(len(steps))}
+    )
