@@ -122,6 +122,15 @@ class Result(BaseModel):
             if isinstance(frame, pd.DataFrame):
                 yield name, frame
 
+    def views(self) -> list[tuple[str, pd.DataFrame]]:
+        """The tables a person reads, with a title each (the command line prints these)."""
+        fields = type(self).model_fields
+        return [
+            (name.replace("_", " "), frame)
+            for name, frame in self.tables()
+            if name in fields or name == self.main_table
+        ]
+
     def scalars(self) -> dict[str, Any]:
         """The result's single numbers and words (not its tables or parameters)."""
         values = self.to_dict()

@@ -253,6 +253,31 @@ class BreakevenResult(Result):
     uplift: Uplift | None = None
     changes: list[ChangeImpact] = Field(default_factory=list)
 
+    def views(self) -> list[tuple[str, pd.DataFrame]]:
+        shown = [(f"break-even per {self.period}", self.to_pandas())]
+        if len(self.scenarios) > 1:
+            shown.append(("scenarios", self.scenarios))
+        if not self.channels.empty:
+            shown.append(("by channel", self.channels))
+        shown.append(("sensitivity of the break-even point (inputs -/+20%)", self.sensitivity))
+        if self.uplift is not None:
+            shown.append(
+                (
+                    f"supported against comparable customers over {self.uplift.outcome_periods} "
+                    f"{self.period}s (observational)",
+                    self.uplift.table,
+                )
+            )
+        for change in self.changes:
+            shown.append(
+                (
+                    f"{change.name} ({change.date}): {change.before[0]} to {change.before[1]} "
+                    f"against {change.after[0]} to {change.after[1]}",
+                    change.table,
+                )
+            )
+        return shown
+
     def to_pandas(self) -> pd.DataFrame:
         """The break-even numbers as a table of ``measure`` and ``value``."""
         return pd.DataFrame(
@@ -522,6 +547,7 @@ ANALYSIS = Analysis(
         "journeys.plots.breakeven:cost_volume_profit_figure",
         "journeys.plots.breakeven:tornado_figure",
         "journeys.plots.breakeven:scenarios_figure",
-        "journeys.plots.breakeven:uplift_figure",
+        "journeys.plots.breakeven:support_uplift_figure",
+        "journeys.plots.breakeven:change_figures",
     ),
 )

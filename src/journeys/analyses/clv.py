@@ -164,6 +164,37 @@ class ClvResult(Result):
     customers: Annotated[pd.DataFrame, TableOf(ClvCustomerRow)]
     _estimators: dict[str, Any] = PrivateAttr(default_factory=dict)
 
+    def models(self) -> pd.DataFrame:
+        """One row per model parameter: estimate, standard error, log-likelihood."""
+        rows = [
+            {
+                "model": label,
+                "parameter": parameter,
+                "estimate": value,
+                "standard_error": fitted.standard_errors.get(parameter),
+                "log_likelihood": fitted.log_likelihood,
+                "converged": fitted.converged,
+            }
+            for label, fitted in (
+                ("BG/NBD", self.bgnbd),
+                ("Pareto/NBD", self.pareto_nbd),
+                ("Gamma-Gamma", self.gamma_gamma),
+            )
+            if fitted is not None
+            for parameter, value in fitted.params.items()
+        ]
+        return pd.DataFrame(rows)
+
+    def views(self) -> list[tuple[str, pd.DataFrame]]:
+        shown = [("models", self.models())]
+        for name, table in (self.bayes or {}).items():
+            shown.append((f"{name}: posterior (PyMC-Marketing, 94% interval)", table))
+        if self.holdout is not None:
+            shown.append((f"holdout check over {self.holdout_length:.1f} {self.time_unit}s", self.holdout))
+        shown.append(("customers by value", self.deciles))
+        shown.append((f"most valuable customers over {self.horizon:.0f} {self.time_unit}s", self.customers))
+        return shown
+
     def estimator(self, name: str) -> PurchaseModel | GammaGammaModel:
         """The fitted estimator: ``bgnbd``, ``pareto_nbd`` or ``gamma_gamma``."""
         model: PurchaseModel | GammaGammaModel = self._estimators[name]

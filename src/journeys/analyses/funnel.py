@@ -519,6 +519,7 @@ ANALYSIS = Analysis(
     result=FunnelResult,
     run=funnel,
     figures=("journeys.plots.funnel:funnel_figure",),
+    exports={"customers": Option(help="Write each customer's last step (CSV) to this file.")},
     options={
         "steps": Option(
             several=True,

@@ -154,6 +154,9 @@ class Analysis:
         The event of every row when the source has no event column (a transaction log).
     without_events
         ``(params) -> result`` when the analysis can also run on given numbers alone.
+    exports
+        Methods of the result that give a table to write as CSV (``--customers-out``),
+        with their help.
     """
 
     params: type[Params]
@@ -165,6 +168,7 @@ class Analysis:
     options: dict[str, Option] = field(default_factory=dict)
     every_row_is: str | None = None
     without_events: Callable[..., Result] | None = None
+    exports: dict[str, Option] = field(default_factory=dict)
 
 
 def entry(name: str) -> Entry:
@@ -200,7 +204,9 @@ def figures(result: Result) -> list[Figure]:
         module, _, function = reference.partition(":")
         draw = getattr(importlib.import_module(module), function)
         figure = draw(result)
-        if figure is not None:
+        if isinstance(figure, list):
+            drawn.extend(figure)
+        elif figure is not None:
             drawn.append(figure)
     return drawn
 

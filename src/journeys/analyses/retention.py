@@ -100,6 +100,14 @@ class RetentionResult(Result):
         ]
         return pd.DataFrame(rows, columns=[*LONG_COLUMNS])
 
+    def views(self) -> list[tuple[str, pd.DataFrame]]:
+        matrix = self.matrix().reset_index()
+        matrix.columns = [str(column) for column in matrix.columns]
+        shown = [(f"retention by {self.params.period}ly cohort (rows) and period since", matrix)]
+        if self.revenue is not None:
+            shown.append(("revenue from new and existing purchasers", self.revenue))
+        return shown
+
     def matrix(self, unbounded: bool = False) -> pd.DataFrame:
         """Cohorts as rows, periods as columns, retention shares as values."""
         column = "unbounded_retention" if unbounded else "retention"

@@ -94,9 +94,11 @@ def tornado_figure(result: BreakevenResult) -> go.Figure:
     return styled(figure, "What moves the break-even point (each input +/-20%)", height=380)
 
 
-def scenarios_figure(result: BreakevenResult) -> go.Figure:
-    """Break-even customers of each scenario next to today's volume."""
+def scenarios_figure(result: BreakevenResult) -> go.Figure | None:
+    """Break-even customers of each scenario next to today's volume (None without scenarios)."""
     table = result.scenarios
+    if len(table) < 2:
+        return None
     figure = go.Figure(
         go.Bar(
             x=table["scenario"],
@@ -165,3 +167,13 @@ def change_figure(change: ChangeImpact) -> go.Figure:
     )
     figure.update_yaxes(title="change after vs before", tickformat="+.0%")
     return styled(figure, f"{change.name} ({change.date}): after against before")
+
+
+def support_uplift_figure(result: BreakevenResult) -> go.Figure | None:
+    """The uplift of supported customers, when it was estimated."""
+    return uplift_figure(result.uplift) if result.uplift is not None else None
+
+
+def change_figures(result: BreakevenResult) -> list[go.Figure]:
+    """One figure per dated change of support."""
+    return [change_figure(change) for change in result.changes]

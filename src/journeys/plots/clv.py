@@ -12,10 +12,13 @@ if TYPE_CHECKING:
     from journeys.analyses.clv import ClvResult
 
 
-def holdout_figure(result: ClvResult) -> go.Figure:
-    """Mean purchases in the holdout period, actual and predicted, by calibration purchases."""
-    if result.holdout is None:
-        raise ValueError("this result has no holdout period (the calibration end is the last day)")
+def holdout_figure(result: ClvResult) -> go.Figure | None:
+    """Mean purchases in the holdout period, actual and predicted, by calibration purchases.
+
+    None when the result has no holdout period (the calibration end is the last day).
+    """
+    if result.holdout is None or result.holdout_length is None:
+        return None
     table = result.holdout[result.holdout["repeat_purchases_in_calibration"] != "all (sum)"]
     groups = table["repeat_purchases_in_calibration"]
     figure = go.Figure()
@@ -38,15 +41,20 @@ def holdout_figure(result: ClvResult) -> go.Figure:
                 ),
             )
         )
-    length = result.values["holdout_length"]
+    length = result.holdout_length
     figure.update_xaxes(title="repeat purchases in the calibration period", type="category")
     figure.update_yaxes(title=f"purchases per customer in the next {length:.0f} {_unit(result)}s")
     return styled(figure, "Holdout check: predicted and actual purchases")
 
 
-def value_figure(result: ClvResult) -> go.Figure:
-    """Share of the total expected value held by each tenth of customers, most valuable first."""
+def value_figure(result: ClvResult) -> go.Figure | None:
+    """Share of the total expected value held by each tenth of customers, most valuable first.
+
+    None when the purchases carry no value.
+    """
     deciles = result.deciles
+    if deciles.empty:
+        return None
     figure = go.Figure(
         go.Bar(
             x=[

@@ -10,13 +10,14 @@ from journeys.plots.theme import styled
 
 if TYPE_CHECKING:
     from journeys.analyses.loops import LoopsResult
-    from journeys.analyses.paths import PathsResult, TransitionsResult
+    from journeys.analyses.paths import PathsResult
+    from journeys.analyses.transitions import TransitionsResult
     from journeys.analyses.step_matrix import StepMatrixResult
 
 
 def transitions_figure(result: TransitionsResult, *, top: int = 25) -> go.Figure:
     """A heat map of the share of each ``from`` followed by each ``to`` (busiest labels)."""
-    table = result.table
+    table = result.transitions
     busiest = table.groupby("from")["transitions"].sum().sort_values(ascending=False).index[:top]
     shown = table[table["from"].isin(busiest) & table["to"].isin(busiest)]
     matrix = shown.pivot(index="from", columns="to", values="share_of_from").reindex(
@@ -77,7 +78,7 @@ def sankey_figure(result: PathsResult, *, per_position: int = 8) -> go.Figure:
 
 def step_matrix_figure(result: StepMatrixResult) -> go.Figure:
     """Shares of customers by position (columns) and event (rows)."""
-    shares = result.shares
+    shares = result.matrix.set_index("node")
     figure = go.Figure(
         go.Heatmap(
             z=shares.values,

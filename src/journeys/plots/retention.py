@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def retention_figure(result: RetentionResult, *, unbounded: bool = False) -> go.Figure:
     """Share of each cohort active in each later period."""
     matrix = result.matrix(unbounded=unbounded)
-    sizes = result.cohorts.groupby("cohort")["size"].first()
+    sizes = {cohort.cohort: cohort.size for cohort in result.cohorts}
     labels = [f"{cohort} ({sizes[cohort]:,})" for cohort in matrix.index]
     figure = go.Figure(
         go.Heatmap(

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def timing_figure(result: TimingResult) -> go.Figure:
     """A box per pair from its quantiles (10th to 90th percentile as whiskers)."""
-    table = result.table[result.table["customers"] > 0]
+    table = result.pairs[result.pairs["customers"] > 0]
     labels = [f"{a} → {b}".replace("stage:", "") for a, b in zip(table["from"], table["to"])]
     figure = go.Figure(
         go.Box(

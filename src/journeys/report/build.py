@@ -18,13 +18,15 @@ from journeys.analyses.funnel import FunnelParams, funnel
 from journeys.analyses.journey_map import journey_map
 from journeys.analyses.kpis import kpis
 from journeys.analyses.loops import loops
-from journeys.analyses.paths import PathsParams, paths, transitions
+from journeys.analyses.paths import PathsParams, paths
+from journeys.analyses.transitions import transitions
 from journeys.analyses.retention import RetentionParams, retention
 from journeys.analyses.step_matrix import StepMatrixParams, step_matrix
 from journeys.analyses.timing import timing
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
 from journeys.formatting import duration_text
+from journeys.plots import plot
 from journeys.report.findings import Finding, persona_drop_off, slowest_hand_off
 from journeys.report.parts import Section, figure_html, table_html
 from journeys.report.value_sections import clv_section, support_section
@@ -87,7 +89,7 @@ def write_report(events: EventLog, path: str | Path, progress: Progress | None =
 
 def _kpi_section(events: EventLog, findings: list[Finding]) -> Section:
     result = kpis(events)
-    values = result.values
+    values = result.model_dump()
     cards = [
         ("Customers", f"{values['customers']:,}"),
         ("Events", f"{values['events']:,}"),
@@ -103,6 +105,7 @@ def _kpi_section(events: EventLog, findings: list[Finding]) -> Section:
             ("Revenue from existing customers", f"{values['revenue_from_existing_share']:.1%}")
         )
     cards.append(("Events without a touchpoint", f"{values['unmapped_events'] or 0:,}"))
+    values["first_event"], values["last_event"] = result.first_event, result.last_event
     body = "".join(
         f'<div class="card"><div class="value">{html.escape(value)}</div>'
         f'<div class="label">{html.escape(label)}</div></div>'
@@ -114,7 +117,7 @@ def _kpi_section(events: EventLog, findings: list[Finding]) -> Section:
         title="Key numbers",
         intro=period,
         html=f'<div class="cards">{body}</div>',
-        figures=[figure_html(result.figure())] if not result.stages.empty else [],
+        figures=[figure_html(plot(result))] if not result.stages.empty else [],
     )
 
 
@@ -159,7 +162,7 @@ def _funnel_section(events: EventLog, findings: list[Finding]) -> Section:
     assert spec is not None
     steps = [f"stage:{stage.id}" for stage in spec.stages]
     by = "persona" if spec.personas else None
-    result = funnel(events, FunnelParams(steps=steps, by=by))
+    result = funnel(events, FunnelParams(steps=steps, by=by, times=by is None))
     finding = persona_drop_off(result, spec)
     if finding is not None:
         findings.append(finding)
@@ -178,7 +181,7 @@ def _funnel_section(events: EventLog, findings: list[Finding]) -> Section:
         id="funnel",
         title="Funnel through the stages",
         intro=intro,
-        figures=[figure_html(result.figure())],
+        figures=[figure_html(plot(result))],
         tables=[table_html(overall.steps, formats)],
     )
 
@@ -208,10 +211,10 @@ def _paths_section(events: EventLog, findings: list[Finding]) -> Section:
         title="Paths and loops",
         intro=intro,
         figures=[
-            figure_html(flows.figure()),
-            figure_html(matrix.figure()),
-            figure_html(moves.figure()),
-            figure_html(loop.figure()),
+            figure_html(plot(flows)),
+            figure_html(plot(matrix)),
+            figure_html(plot(moves)),
+            figure_html(plot(loop)),
         ],
         tables=[
             table_html(flows.paths, {"share": "{:.1%}", "rank": "{:.0f}"}),
@@ -242,7 +245,7 @@ def _retention_section(events: EventLog, findings: list[Finding]) -> Section:
         id="retention",
         title="Retention",
         intro=intro,
-        figures=[figure_html(result.figure())],
+        figures=[figure_html(plot(result))],
         tables=tables,
     )
 
@@ -262,6 +265,6 @@ def _timing_section(events: EventLog, findings: list[Finding]) -> Section:
         id="timing",
         title="Time between stages",
         intro=intro,
-        figures=[figure_html(result.figure())],
-        tables=[table_html(result.table, formats)],
+        figures=[figure_html(plot(result))],
+        tables=[table_html(result.pairs, formats)],
     )

@@ -69,7 +69,7 @@ def slowest_hand_off(result: TimingResult, spec: Spec | None) -> Finding | None:
     compared: those steps are hand-offs that the business runs, while later stages follow
     the rhythm of the contract (a renewal comes after a year) and are not flagged.
     """
-    table = result.table[result.table["customers"] >= MIN_CUSTOMERS]
+    table = result.pairs[result.pairs["customers"] >= MIN_CUSTOMERS]
     last = _last_controlled_stage(spec)
     if last is not None:
         stages = [f"stage:{stage.id}" for stage in spec.stages] if spec is not None else []

@@ -13,6 +13,7 @@ from journeys.data.reader import EventLog
 from journeys.errors import JourneysError
 from journeys.plots.breakeven import (
     change_figure,
+    cost_volume_profit_figure,
     scenarios_figure,
     tornado_figure,
     uplift_figure,
@@ -34,7 +35,7 @@ def clv_section(events: EventLog, findings: list[Finding]) -> Section | None:
     try:
         result = clv(events, ClvParams(time_unit="week"))
         first = min(result.customers["first_purchase"])
-        last = dt.date.fromisoformat(result.values["calibration_end"])
+        last = result.calibration_end
         cut = first + (last - first) * (1 - HOLDOUT_SHARE)
         check = clv(events, ClvParams(time_unit="week", calibration_end=cut))
     except JourneysError as error:
@@ -43,7 +44,7 @@ def clv_section(events: EventLog, findings: list[Finding]) -> Section | None:
             title="Customer lifetime value",
             intro=f"Not computed: {html.escape(error.message)}",
         )
-    values = result.values
+    values = result.model_dump()
     top = result.deciles.iloc[0] if not result.deciles.empty else None
     intro = (
         f"BG/NBD purchase model fitted on {values['customers_fitted']:,} customers "
@@ -63,22 +64,24 @@ def clv_section(events: EventLog, findings: list[Finding]) -> Section | None:
     if holdout is not None:
         total = holdout.iloc[-1]
         intro += (
-            f" Checked by fitting up to {check.values['calibration_end']} only: "
+            f" Checked by fitting up to {check.calibration_end} only: "
             f"{total['bgnbd_predicted']:,.0f} purchases predicted for the "
-            f"{check.values['holdout_length']:.0f} weeks after, {total['actual_purchases']:,.0f} "
+            f"{check.holdout_length:.0f} weeks after, {total['actual_purchases']:,.0f} "
             "made."
         )
     parameters = [
-        {"model": name, **fitted.params, "log_likelihood": fitted.log_likelihood_}
+        {"model": name, **fitted.params, "log_likelihood": fitted.log_likelihood}
         for name, fitted in (("BG/NBD", result.bgnbd), ("Gamma-Gamma", result.gamma_gamma))
         if fitted is not None
     ]
     import pandas as pd
 
-    figures = [figure_html(value_figure(result))] if not result.deciles.empty else []
+    value = value_figure(result)
+    figures = [figure_html(value)] if value is not None else []
     tables = [table_html(pd.DataFrame(parameters))]
-    if holdout is not None:
-        figures.insert(0, figure_html(holdout_figure(check)))
+    check_figure = holdout_figure(check)
+    if holdout is not None and check_figure is not None:
+        figures.insert(0, figure_html(check_figure))
         tables.append(
             table_html(
                 holdout,
@@ -151,10 +154,11 @@ def support_section(events: EventLog, findings: list[Finding]) -> Section | None
         f"{numbers.variable_cost_per_customer:,.2f}; "
         f"fixed costs {MONEY(numbers.fixed_costs)} a {period}."
     )
-    figures = [figure_html(result.figure()), figure_html(tornado_figure(result))]
+    figures = [figure_html(cost_volume_profit_figure(result)), figure_html(tornado_figure(result))]
     tables = [table_html(result.to_pandas(), {"value": "{:,.4g}".format})]
-    if len(result.scenarios) > 1:
-        figures.append(figure_html(scenarios_figure(result)))
+    scenarios = scenarios_figure(result)
+    if scenarios is not None:
+        figures.append(figure_html(scenarios))
         tables.append(
             table_html(
                 result.scenarios[
