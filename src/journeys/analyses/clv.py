@@ -155,6 +155,7 @@ class ClvResult(Result):
     holdout_length: float | None = Field(description="Time units after the calibration end.")
     total_expected_purchases: float
     total_clv: float | None
+    warnings: list[str] = Field(description="Fits that did not converge, in words.")
     bgnbd: FittedModel
     pareto_nbd: FittedModel
     gamma_gamma: FittedModel | None
@@ -224,7 +225,6 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
             code="no-repeat-purchases",
         )
     bgnbd = BetaGeoModel().fit(x, recency, age)
-    _check_fit(bgnbd, "BG/NBD")
     pareto = ParetoNBDModel().fit(x, recency, age)
     chosen: PurchaseModel = bgnbd if params.model == "bgnbd" else pareto
     mean_value = summary["monetary_value"].to_numpy(dtype=np.float64)
@@ -276,20 +276,20 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
         customers=customers.reset_index(drop=True),
         holdout=holdout,
         deciles=_deciles(customers),
+        warnings=_fit_warnings({"BG/NBD": bgnbd, "Pareto/NBD": pareto, "Gamma-Gamma": spend}),
         **values,
     )
     result._estimators.update(bgnbd=bgnbd, pareto_nbd=pareto, gamma_gamma=spend)
     return result
 
 
-def _check_fit(model: PurchaseModel, name: str) -> None:
-    """A purchase model that did not converge is not a basis for predictions."""
-    if not model.converged_:
-        raise DataError(
-            f"the {name} purchase model did not converge on these purchases",
-            hint="check which events are purchases, or use a longer calibration period",
-            code="fit-failed",
-        )
+def _fit_warnings(models: dict[str, PurchaseModel | GammaGammaModel | None]) -> list[str]:
+    """What a reader must know about fits that did not settle."""
+    return [
+        f"the {name} fit did not converge: treat its parameters and predictions with caution"
+        for name, model in models.items()
+        if model is not None and not model.converged_
+    ]
 
 
 def purchase_summary(events: EventLog, params: ClvParams) -> tuple[pd.DataFrame, dt.date, int, int]:

@@ -102,7 +102,7 @@ class RetentionResult(Result):
 
     def views(self) -> list[tuple[str, pd.DataFrame]]:
         matrix = self.matrix().reset_index()
-        matrix.columns = [str(column) for column in matrix.columns]
+        matrix.columns = ["cohort", *(f"retention_{period}" for period in matrix.columns[1:])]
         shown = [(f"retention by {self.params.period}ly cohort (rows) and period since", matrix)]
         if self.revenue is not None:
             shown.append(("revenue from new and existing purchasers", self.revenue))

@@ -45,7 +45,7 @@ def emit(result: Result, output: OutputFormat, path: Path | None = None) -> None
 
 def print_views(result: Result) -> None:
     """The result as a person reads it: its numbers, then each of its tables."""
-    scalars = result.scalars()
+    scalars = {key: value for key, value in result.scalars().items() if value is not None}
     if scalars:
         numbers = pd.DataFrame(
             [{"measure": key, "value": _cell(key, value)} for key, value in scalars.items()]

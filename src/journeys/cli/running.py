@@ -37,9 +37,10 @@ def run_analysis(entry: Entry, analysis: Analysis, values: dict[str, Any]) -> No
             target = values.get(f"export_{name}")
             if target is not None:
                 _export(getattr(result, name)(), target)
-    message = result.scalars().get("message")
-    if message:
-        err.print(f"[bold yellow]{message}[/]", markup=True)
+    notes = [result.scalars().get("message"), *getattr(result, "warnings", [])]
+    for note in notes:
+        if note:
+            err.print(f"[bold yellow]warning:[/] {note}", markup=True)
     emit(result, values.get("output_format", "table"), values.get("output_path"))
 
 
