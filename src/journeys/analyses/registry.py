@@ -121,7 +121,7 @@ ENTRIES: tuple[Entry, ...] = (
 class Option:
     """How a parameter appears on the command line when it differs from its field.
 
-    ``name`` replaces ``--field-name``; ``parse`` turns each given text into the
+    ``name`` replaces the option named after the field; ``parse`` turns each given text into the
     field's value (``--exclude refund:2-3``); ``several`` lets one option take several
     values (``--steps a b c``).
     """

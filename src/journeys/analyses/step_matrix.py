@@ -53,6 +53,11 @@ class StepMatrixResult(Result):
     def to_pandas(self) -> pd.DataFrame:
         return self.matrix
 
+    def views(self) -> list[tuple[str, pd.DataFrame]]:
+        shown = self.matrix
+        shown.columns = ["node", *(f"share_at_{position}" for position in self.positions)]
+        return [("share of customers whose k-th event is each event", shown)]
+
 
 def step_matrix(events: EventLog, params: StepMatrixParams | None = None) -> StepMatrixResult:
     """Share of customers at each position of their path with each event.

@@ -171,7 +171,7 @@ def _field_parameter(name: str, info: FieldInfo, analysis: Analysis) -> inspect.
         help_text = f"{help_text} One of: {', '.join(choices)}.".strip()
     default = info.get_default(call_default_factory=True)
     if kind is bool:
-        declaration = f"{option}/--no-{option[2:]}" if default else option
+        declaration = f"{option}/{option.replace('--', '--no-', 1)}" if default else option
         return _keyword(
             name,
             Annotated[bool, typer.Option(declaration, help=help_text)],

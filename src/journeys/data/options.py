@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Format = Literal["csv", "parquet", "json", "duckdb", "text"]
 EngineName = Literal["duckdb", "spark"]
@@ -91,12 +91,20 @@ class ReadOptions(OptionsModel):
             ) from None
         return value
 
-    @model_validator(mode="after")
-    def _range_in_order(self) -> ReadOptions:
-        since, until = self.bounds()
-        if since is not None and until is not None and since > until:
-            raise ValueError(f"'since' ({self.since}) is after 'until' ({self.until})")
-        return self
+    @field_validator("until")
+    @classmethod
+    def _range_in_order(
+        cls, value: dt.date | dt.datetime | None, info: ValidationInfo
+    ) -> dt.date | dt.datetime | None:
+        since = info.data.get("since")
+        zone = info.data.get("timezone", "UTC")
+        if value is not None and since is not None:
+            start, end = ReadOptions(since=since, timezone=zone).bounds()[0], ReadOptions(
+                until=value, timezone=zone
+            ).bounds()[1]
+            if start is not None and end is not None and start > end:
+                raise ValueError(f"{value} is before the start of the range ({since})")
+        return value
 
     def over(self, base: ReadOptions) -> ReadOptions:
         """These options where given explicitly, ``base``'s otherwise."""
