@@ -241,7 +241,7 @@ def test_every_option_a_message_names_exists() -> None:
     for path in SRC.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                for option in re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z]", node.value):
+                for option in re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z](?![\w-])", node.value):
                     named.setdefault(option, str(path.relative_to(SRC)))
     unknown = {option: where for option, where in named.items() if option not in known}
     assert not unknown
