@@ -119,7 +119,7 @@ def test_paths_table_and_transitions(capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = run(capsys, "paths", SHOP, "--from", "cart", "--depth", "2", "--top", "3")
     assert code == 0
     assert "cart > delivery_choice" in out
-    code, out, _ = run(capsys, "paths", SHOP, "--transitions", "--format", "csv")
+    code, out, _ = run(capsys, "transitions", SHOP, "--format", "csv")
     assert code == 0
     assert out.splitlines()[0] == "from,to,transitions,customers,share_of_from,median_seconds"
 
@@ -139,7 +139,7 @@ def test_unknown_step_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> No
         (["funnel", "missing.csv", "--steps", "a", "b"], "missing.csv does not exist"),
         (["funnel", SHOP, "--steps", "a", "b", "--window", "soon"], "'soon' is not a duration"),
         (["funnel", SHOP, "--steps", "catalog", "cart", "--mode", "sideways"], "mode"),
-        (["funnel", SHOP, "--steps", "catalog"], "at least two steps"),
+        (["funnel", SHOP, "--steps", "catalog"], "--steps: List should have at least 2 items"),
         (["retention", SHOP, "--period", "year"], "period"),
         (
             ["funnel", SHOP, "--steps", "catalog", "cart", "--customer-col", "who"],

@@ -335,6 +335,9 @@ def _problems(error: ValidationError, analysis: Analysis) -> str:
         where = options[field] if field else "options"
         if field and len(location) > 1:
             where += " (" + ".".join(location[1:]) + ")"
-        problems.append(f"{where}: {detail['msg'].removeprefix('Value error, ')}")
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"].startswith(("date", "datetime")):
+            message += "; write a date as YYYY-MM-DD"
+        problems.append(f"{where}: {message}")
     return "invalid options: " + "; ".join(problems)
 
