@@ -153,6 +153,30 @@ def greedy_funnel(
     return counts
 
 
+def interval_funnel(rows: Iterable[Row], steps: Sequence[str], interval: timedelta) -> list[int]:
+    """Customers reaching each step of an ordered funnel whose every step must follow the
+    previous one within ``interval`` (and strictly after it), without a window.
+
+    An event completes step k when an event that completes step k-1 precedes it by at
+    most ``interval``; a customer reaches step k when some event completes it.
+    """
+    counts = [0] * len(steps)
+    for events in by_customer(rows).values():
+        done = [e["timestamp"] for e in events if matches(e["event"], steps[0])]
+        for k, step in enumerate(steps):
+            if k:
+                done = [
+                    e["timestamp"]
+                    for e in events
+                    if matches(e["event"], step)
+                    and any(timedelta(0) < e["timestamp"] - t <= interval for t in done)
+                ]
+            if not done:
+                break
+            counts[k] += 1
+    return counts
+
+
 def funnel_step_times(rows: Iterable[Row], steps: Sequence[str]) -> list[list[float]]:
     """Seconds from the previous step, per step, for an ordered funnel without a window.
 
@@ -225,4 +249,42 @@ def monthly_retention(rows: Iterable[Row]) -> dict[str, list[float]]:
             sum(1 for active in members if k in active) / len(members)
             for k in range(last - start + 1)
         ]
+    return result
+
+
+def calendar_period(when: datetime, period: str) -> tuple[int, str]:
+    """The number (consecutive periods differ by one) and label of a day, week, month or
+    quarter; weeks start on Monday and are labelled by their Monday."""
+    day = when.date()
+    if period == "day":
+        return day.toordinal(), day.isoformat()
+    if period == "week":
+        monday = day - timedelta(days=day.weekday())
+        return (monday.toordinal() - 1) // 7, monday.isoformat()
+    if period == "month":
+        return day.year * 12 + day.month - 1, f"{day.year}-{day.month:02}"
+    quarter = (day.month - 1) // 3
+    return day.year * 4 + quarter, f"{day.year}-Q{quarter + 1}"
+
+
+def cohort_retention(rows: Iterable[Row], period: str) -> dict[str, dict[str, Any]]:
+    """Per cohort (the period of each customer's first event): its size, and for each
+    period since, up to the data's last period, the share active in it (``retention``)
+    and the share active in it or later (``unbounded_retention``)."""
+    customers = by_customer(rows)
+    last = max(calendar_period(e["timestamp"], period)[0] for es in customers.values() for e in es)
+    cohorts: dict[int, tuple[str, list[set[int]]]] = {}
+    for events in customers.values():
+        start, label = calendar_period(events[0]["timestamp"], period)
+        active = {calendar_period(e["timestamp"], period)[0] - start for e in events}
+        cohorts.setdefault(start, (label, []))[1].append(active)
+    result = {}
+    for start, (label, members) in sorted(cohorts.items()):
+        size = len(members)
+        span = range(last - start + 1)
+        result[label] = {
+            "size": size,
+            "retention": [sum(1 for a in members if k in a) / size for k in span],
+            "unbounded_retention": [sum(1 for a in members if max(a) >= k) / size for k in span],
+        }
     return result

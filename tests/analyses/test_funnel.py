@@ -5,13 +5,15 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pandas as pd
 import pytest
 from ibis.backends import BaseBackend
 
 from journeys.analyses.funnel import FunnelParams, FunnelStep, funnel
-from journeys.data import EventLog, read_events
 from journeys.data.mapping import apply_spec
+from journeys.data.reader import EventLog, read_events
 from journeys.errors import OptionsError
+from journeys.params import parse_duration
 from journeys.spec import parse_spec
 from tests.analyses import reference
 from tests.conftest import SIMPLE_SHOP
@@ -48,6 +50,49 @@ def test_simple_shop_ordered_funnel_matches_a_plain_computation(
         assert steps["p90_seconds_from_previous"].iloc[k] == pytest.approx(
             reference.quantile(times[k], 0.9), rel=1e-9
         )
+
+
+def test_without_times_the_counts_stay_and_the_times_are_null(
+    shop_events: EventLog, simple_shop_rows: list[dict[str, Any]]
+) -> None:
+    result = funnel(shop_events, FunnelParams(steps=SHOP_STEPS, times=False))
+    assert counts(result) == reference.greedy_funnel(simple_shop_rows, SHOP_STEPS)
+    time_columns = ["median_seconds_from_previous", "p90_seconds_from_previous"]
+    assert result.steps[time_columns].isna().all().all()
+    for row in result.to_dict()["steps"]:
+        assert row["median_seconds_from_previous"] is None
+        assert row["p90_seconds_from_previous"] is None
+    timed = funnel(shop_events, SHOP_STEPS).steps
+    assert timed["median_seconds_from_previous"].iloc[1:].notna().all()
+    pd.testing.assert_frame_equal(
+        result.steps.drop(columns=time_columns), timed.drop(columns=time_columns)
+    )
+
+
+@pytest.mark.parametrize("interval", ["2m", "1h"])
+def test_simple_shop_max_interval_on_every_step(
+    shop_events: EventLog, simple_shop_rows: list[dict[str, Any]], interval: str
+) -> None:
+    params = FunnelParams(steps=SHOP_STEPS, max_interval=interval)
+    limit = parse_duration(interval)
+    assert [step.max_interval for step in params.steps] == [None, limit, limit, limit]
+    expected = reference.interval_funnel(simple_shop_rows, SHOP_STEPS, limit)
+    assert expected != reference.greedy_funnel(simple_shop_rows, SHOP_STEPS)
+    assert counts(funnel(shop_events, params)) == expected
+
+
+def test_a_step_interval_wins_over_the_interval_for_every_step() -> None:
+    params = FunnelParams(
+        steps=["a", FunnelStep(name="b", max_interval="1d"), "c"], max_interval="3h"
+    )
+    assert [step.max_interval for step in params.steps] == [
+        None,
+        timedelta(days=1),
+        timedelta(hours=3),
+    ]
+    assert FunnelParams.model_validate_json(params.model_dump_json()) == params
+    with pytest.raises(ValueError, match="no optional steps or step intervals"):
+        FunnelParams(steps=["a", "b"], mode="any", max_interval="1h")
 
 
 @pytest.mark.parametrize("window", [timedelta(minutes=5), timedelta(days=2)])
@@ -188,7 +233,20 @@ def test_random_journeys_agree_with_exhaustive_search(journeys_for: Journeys) ->
             {"exclusions": [{"event": "x", "from_step": 1, "to_step": 3}]},
             {"exclusions": [("x", 1, 3)]},
         ),
+        ({"max_interval": "6h"}, {"intervals": [None, timedelta(hours=6), timedelta(hours=6)]}),
+        (
+            {"steps": ["a", FunnelStep(name="b", max_interval="1d"), "c"], "max_interval": "3h"},
+            {"intervals": [None, timedelta(days=1), timedelta(hours=3)]},
+        ),
+        (
+            {"steps": ["a", "b?", "c"], "max_interval": "12h"},
+            {"optional": [False, True, False], "intervals": [None] + [timedelta(hours=12)] * 2},
+        ),
         ({"mode": "strict"}, {"strict": True}),
+        (
+            {"mode": "strict", "max_interval": "6h"},
+            {"strict": True, "intervals": [None, timedelta(hours=6), timedelta(hours=6)]},
+        ),
         (
             {"mode": "strict", "steps": ["a", "b?", "c"]},
             {"strict": True, "optional": [False, True, False]},
@@ -223,8 +281,14 @@ def test_breakdown_by_a_column(journeys_for: Journeys) -> None:
         ("pro", "visit"): 1,
         ("pro", "buy"): 1,
     }
-    groups = result.to_dict()["breakdown"]["groups"]
-    assert [group["value"] for group in groups] == ["free", "pro"]
+    rows = result.to_dict()["breakdown"]
+    assert [(row["by_value"], row["step"], row["customers"]) for row in rows] == [
+        ("free", "visit", 2),
+        ("free", "buy", 1),
+        ("pro", "visit", 1),
+        ("pro", "buy", 1),
+    ]
+    assert [row["conversion_from_previous"] for row in rows] == [1.0, 0.5, 1.0, 1.0]
 
 
 def test_last_step_per_customer(journeys_for: Journeys) -> None:
@@ -237,7 +301,7 @@ def test_last_step_per_customer(journeys_for: Journeys) -> None:
         }
     )
     result = funnel(events, ["visit", "cart", "buy"])
-    rows = result.customers.to_pyarrow().to_pylist()
+    rows = result.customers().to_pyarrow().to_pylist()
     assert [(r["customer_id"], r["last_step"], r["last_step_name"]) for r in rows] == [
         ("ann", 2, "cart"),
         ("bob", 3, "buy"),

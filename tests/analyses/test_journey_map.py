@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from journeys.analyses.journey_map import journey_map
-from journeys.data import EventLog
 from journeys.data.mapping import apply_spec
+from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
 from journeys.spec import parse_spec
 

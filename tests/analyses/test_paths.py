@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 from ibis.backends import BaseBackend
 
-from journeys.analyses.paths import PathsParams, TransitionsParams, paths, transitions
-from journeys.data import EventLog, read_events
+from journeys.analyses.paths import PathsParams, paths
+from journeys.analyses.transitions import TransitionsParams, transitions
+from journeys.data.reader import EventLog, read_events
 from tests.analyses import reference
 from tests.conftest import SIMPLE_SHOP
 
@@ -22,7 +23,8 @@ def shop_events(con: BaseBackend) -> EventLog:
 def test_transitions_match_a_plain_count(
     shop_events: EventLog, simple_shop_rows: list[dict[str, Any]]
 ) -> None:
-    table = transitions(shop_events).table
+    result = transitions(shop_events)
+    table = result.transitions
     expected = reference.transitions(simple_shop_rows)
     assert len(table) == len(expected)
     out_of: dict[str, int] = {}
@@ -36,6 +38,9 @@ def test_transitions_match_a_plain_count(
         assert row.median_seconds == pytest.approx(reference.quantile(seconds, 0.5))
     assert table.iloc[0]["from"] == "catalog"
     assert table.iloc[0]["to"] == "catalog"
+    first = result.to_dict()["transitions"][0]
+    assert (first["from"], first["to"]) == ("catalog", "catalog")
+    assert first["transitions"] == expected[("catalog", "catalog")][0]
 
 
 def test_collapsing_repeats(journeys_for: Journeys) -> None:
@@ -49,13 +54,13 @@ def test_collapsing_repeats(journeys_for: Journeys) -> None:
             ]
         }
     )
-    plain = transitions(events).table
+    plain = transitions(events).transitions
     assert sorted(zip(plain["from"], plain["to"], plain["transitions"])) == [
         ("a", "a", 1),
         ("a", "b", 1),
         ("b", "a", 1),
     ]
-    collapsed = transitions(events, TransitionsParams(collapse_repeats=True)).table
+    collapsed = transitions(events, TransitionsParams(collapse_repeats=True)).transitions
     assert sorted(zip(collapsed["from"], collapsed["to"])) == [("a", "b"), ("b", "a")]
     # the first event of a run stays: a at 10:00, then b at 10:02
     assert collapsed.loc[collapsed["from"] == "a", "median_seconds"].iloc[0] == 120.0

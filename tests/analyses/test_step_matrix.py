@@ -6,7 +6,7 @@ import pytest
 from ibis.backends import BaseBackend
 
 from journeys.analyses.step_matrix import ENDED, StepMatrixParams, step_matrix
-from journeys.data import read_events
+from journeys.data.reader import read_events
 from tests.analyses import reference
 from tests.conftest import SIMPLE_SHOP
 
@@ -21,4 +21,12 @@ def test_simple_shop_step_matrix(con: BaseBackend, simple_shop_rows: list[dict[s
         assert shares[name] == pytest.approx(row, abs=1e-12), name
     assert result.to_dict()["positions"] == [1, 2, 3, 4, 5, 6]
     assert shares[ENDED][0] == 0.0
-    assert result.shares.sum(axis=0).tolist() == pytest.approx([1.0] * 6)
+    assert result.shares == shares
+    assert list(result.shares)[-1] == ENDED
+    assert result.customers == len(reference.by_customer(simple_shop_rows))
+    matrix = result.matrix.set_index("node")
+    assert list(matrix.index) == list(result.shares)
+    assert list(matrix.columns) == ["1", "2", "3", "4", "5", "6"]
+    for name, row in expected.items():
+        assert matrix.loc[name].tolist() == pytest.approx(row, abs=1e-12), name
+    assert matrix.sum(axis=0).tolist() == pytest.approx([1.0] * 6)

@@ -7,8 +7,8 @@ import pytest
 from journeys.analyses.kpis import kpis
 from journeys.analyses.loops import loops
 from journeys.analyses.timing import TimingParams, timing
-from journeys.data import EventLog
 from journeys.data.mapping import apply_spec
+from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
 from journeys.spec import parse_spec
 
@@ -61,11 +61,13 @@ def mapped(journeys_for: Journeys) -> EventLog:
 
 
 def test_time_between_consecutive_stages(mapped: EventLog) -> None:
-    table = timing(mapped).table.set_index(["from", "to"])
+    table = timing(mapped).pairs.set_index(["from", "to"])
     first = table.loc[("stage:consideration", "stage:purchase")]
     assert first["customers_from"] == 3
     assert first["customers"] == 2
     assert first["median_days"] == pytest.approx(3.0)  # 2 and 4 days
+    assert first["customers_to"] == 2
+    assert first["reversed"] == 0
     hand_off = table.loc[("stage:purchase", "stage:onboarding")]
     assert hand_off["median_days"] == pytest.approx(6.0)  # 10 and 2 days
     assert hand_off["p90_days"] == pytest.approx(2 + 0.9 * 8)
@@ -73,16 +75,36 @@ def test_time_between_consecutive_stages(mapped: EventLog) -> None:
 
 
 def test_timing_between_named_steps(mapped: EventLog) -> None:
-    table = timing(mapped, TimingParams(pairs=[("demo", "kickoff"), ("kickoff", "buy")])).table
+    table = timing(mapped, TimingParams(pairs=[("demo", "kickoff"), ("kickoff", "buy")])).pairs
     assert table.loc[0, "customers"] == 2
     assert table.loc[0, "median_days"] == pytest.approx(9.0)  # 12 and 6 days
     # first entries: both bought before their first kickoff
     assert table.loc[1, "customers"] == 0
     assert table.loc[1, "reversed"] == 2
+    rows = timing(mapped, TimingParams(pairs=[("kickoff", "buy")])).to_dict()["pairs"]
+    assert rows[0]["from"] == "kickoff"
+    assert rows[0]["customers"] == 0
+    assert rows[0]["median_days"] is None
 
 
 def test_kpis(mapped: EventLog) -> None:
-    values = kpis(mapped).to_dict()
+    result = kpis(mapped)
+    assert result.customers == 3
+    assert result.events == 10
+    assert result.first_event.startswith("2024-01-01T00:00:00")
+    assert result.unmapped_events == 1
+    assert result.purchasers == 2
+    assert result.repeat_purchase_rate == 0.5
+    assert result.median_days_to_purchase == pytest.approx(3.0)  # 2 and 4 days
+    assert result.revenue == 180.0
+    assert result.revenue_from_existing_share == pytest.approx(50 / 180)
+    reach = result.stages.set_index("stage")
+    assert reach["customers"].to_dict() == {"consideration": 3, "purchase": 2, "onboarding": 2}
+    table = result.to_pandas().set_index("kpi")["value"]
+    assert table["customers"] == 3
+    assert table["revenue"] == 180.0
+    assert "stages" not in table.index
+    values = result.to_dict()
     assert values["customers"] == 3
     assert values["events"] == 10
     assert values["unmapped_events"] == 1
@@ -103,6 +125,7 @@ def test_loops_count_returns_to_earlier_stages(mapped: EventLog) -> None:
     result = loops(mapped)
     assert result.looping_customers == 1
     assert result.customers == 3
+    assert result.share_looping == pytest.approx(1 / 3)
     returns = result.returns.to_dict(orient="records")
     assert returns == [
         {"from_stage": "onboarding", "to_stage": "consideration", "returns": 1, "customers": 1},

@@ -107,7 +107,7 @@ class FunnelParams(Params):
         limit = parse_duration(values["max_interval"])
         limited = [
             step
-            if index == 0 or step.max_interval
+            if index == 0 or step.max_interval is not None
             else step.model_copy(update={"max_interval": limit})
             for index, step in enumerate(steps)
         ]

@@ -76,7 +76,7 @@ def kpis(events: EventLog, params: KpiParams | None = None) -> KpiResult:
 
     Examples
     --------
-    >>> kpis(mapped_events).values["customers"]  # doctest: +SKIP
+    >>> kpis(mapped_events).customers  # doctest: +SKIP
     """
     params = params or KpiParams()
     table = events.table

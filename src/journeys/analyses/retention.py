@@ -1,12 +1,13 @@
 """Retention by cohort, repeat purchase, and revenue from new versus existing customers.
 
-A customer's cohort is the calendar period (day, week, month or quarter) of their first event, or of
-their first ``cohort_event``. Classic retention in period *k* is the share of the
+A customer's cohort is the calendar period (day, week, month or quarter) of their first
+event, or of their first ``cohort_event``. Classic retention in period *k* is the share of the
 cohort with a ``return_event`` (any event by default) in the *k*-th period after the
 cohort's; unbounded retention counts those with one in period *k* or later. Only
 periods that the data covers are reported (the last may be partly covered).
 
-Purchases are the spec's ``purchase`` milestone, or the ``purchase_event`` given.
+Purchases are the ``purchase_event`` given, else the spec's ``purchase`` milestone, else
+every row of a log read without an event column (see :mod:`journeys.analyses.definitions`).
 The repeat-purchase rate is the share of purchasing customers who purchased more than
 once. Revenue in a period is new when it comes from customers whose first purchase
 falls in that period, existing when they first purchased before it.
