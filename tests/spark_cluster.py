@@ -36,13 +36,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn
 
 from ibis.backends import BaseBackend
 
@@ -177,6 +179,36 @@ def stop_group(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
             _kill_group(group)
             break
         time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM interrupts the run as Ctrl-C does, so teardown runs.
+
+    ``timeout pytest ...`` and CI runners stop pytest with SIGTERM, which by default ends
+    the process without running fixture finalizers; the cluster's daemons, in their own
+    sessions, would then outlive it. Only a default handler in the main thread is
+    replaced, and it is put back at the end.
+
+    Yields
+    ------
+    None
+    """
+
+    def interrupt(signum: int, frame: FrameType | None) -> NoReturn:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    replace = (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    )
+    if replace:
+        signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        if replace:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _kill_group(group: int) -> None:

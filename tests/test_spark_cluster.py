@@ -25,7 +25,13 @@ import pytest
 import journeys
 from tests.analyses import reference
 from tests.conftest import SIMPLE_SHOP
-from tests.spark_cluster import FUNNEL_STEPS, MAX_STEPS, ClusterError, StandaloneCluster
+from tests.spark_cluster import (
+    FUNNEL_STEPS,
+    MAX_STEPS,
+    ClusterError,
+    StandaloneCluster,
+    terminate_as_interrupt,
+)
 from tests.spark_cluster import run_analyses as run_on
 
 pytestmark = [pytest.mark.spark, pytest.mark.spark_cluster]
@@ -37,19 +43,23 @@ WINDOW = timedelta(days=30)
 
 @pytest.fixture(scope="session")
 def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneCluster]:
-    """A master and two workers (one core, 1g each), stopped at the end of the session."""
+    """A master and two workers (one core, 1g each), stopped at the end of the session.
+
+    They are stopped also when a test fails, on Ctrl-C and on SIGTERM (``timeout``).
+    """
     cluster = StandaloneCluster(tmp_path_factory.mktemp("spark-cluster"), workers=2)
     problem = None
-    try:
+    with terminate_as_interrupt():
         try:
-            cluster.start()
-        except ClusterError as error:
-            problem = f"cannot start the standalone Spark cluster: {error}"
-        if problem is not None:
-            pytest.fail(problem, pytrace=False)
-        yield cluster
-    finally:
-        cluster.stop()
+            try:
+                cluster.start()
+            except ClusterError as error:
+                problem = f"cannot start the standalone Spark cluster: {error}"
+            if problem is not None:
+                pytest.fail(problem, pytrace=False)
+            yield cluster
+        finally:
+            cluster.stop()
 
 
 @pytest.fixture(scope="module")
