@@ -106,3 +106,25 @@ def test_support_uplift_is_found_only_where_it_was_planted(
         intervals[name] = (row["ci_low"], row["ci_high"])
     assert intervals["planted"][0] > 0
     assert intervals["none"][0] < 0 < intervals["none"][1]
+
+
+def test_support_serving_nobody_is_reported_without_a_margin_of_safety(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no supported customers the margin of safety is undefined; the verdict stands."""
+    import journeys.report.value_sections as sections
+    from journeys.analyses.breakeven import BreakevenParams, breakeven
+    from journeys.report.findings import Finding
+
+    events = load(spec=demo / "journey.yaml")
+    monkeypatch.setattr(
+        sections, "breakeven", lambda log: breakeven(log, BreakevenParams(actual_customers=0))
+    )
+    findings: list[Finding] = []
+    section = sections.support_section(events, findings)
+    assert section is not None
+    (verdict,) = [finding for finding in findings if finding.kind == "support_break_even"]
+    assert verdict.text.startswith("Support does not pay for itself")
+    assert verdict.text.endswith("and serves 0.")
+    assert verdict.baseline == 0
+    assert verdict.value > 0

@@ -11,8 +11,9 @@ import pytest
 from ibis.backends import BaseBackend
 
 from journeys.analyses.clv import ClvParams, clv, purchase_summary
-from journeys.data import EventLog, read_events
+from journeys.data.reader import EventLog, read_events
 from journeys.errors import DataError, OptionsError
+from journeys.models import BetaGeoModel, ParetoNBDModel
 from tests.conftest import DATA
 
 
@@ -34,23 +35,36 @@ def test_cdnow_from_the_raw_log_reproduces_the_published_fits(cdnow_log: EventLo
         "a": 0.793,
         "b": 2.426,
     }
-    assert round(result.bgnbd.log_likelihood_, 1) == -9582.4
+    assert round(result.bgnbd.log_likelihood, 1) == -9582.4
+    assert result.bgnbd.converged
     assert {k: round(v, 3) for k, v in result.pareto_nbd.params.items()} == {
         "r": 0.553,
         "alpha": 10.578,
         "s": 0.606,
         "beta": 11.669,
     }
-    assert round(result.pareto_nbd.log_likelihood_, 1) == -9595.0
+    assert round(result.pareto_nbd.log_likelihood, 1) == -9595.0
     assert result.gamma_gamma is not None
     assert {k: round(v, 2) for k, v in result.gamma_gamma.params.items()} == {
         "p": 6.25,
         "q": 3.74,
         "gamma": 15.44,
     }
-    assert result.values["customers_fitted"] == 2357
-    assert result.values["repeat_customers"] == 946
-    assert result.values["holdout_length"] == 39.0
+    assert result.customers_fitted == 2357
+    assert result.repeat_customers == 946
+    assert result.holdout_length == 39.0
+    assert result.calibration_end == date(1997, 9, 30)
+    assert result.warnings == []
+    # the fitted estimators behind the reported numbers
+    assert result.estimator("bgnbd").params == result.bgnbd.params
+    assert result.estimator("gamma_gamma").params == result.gamma_gamma.params
+    # strict JSON: the same numbers, the parameters, no NaN
+    document = result.to_dict()
+    assert document["params"]["calibration_end"] == "1997-09-30"
+    assert document["params"]["horizon"] == 39
+    assert document["customers_fitted"] == 2357
+    assert document["bgnbd"]["params"] == result.bgnbd.params
+    assert "NaN" not in result.to_json()
 
 
 def test_holdout_table_counts_the_purchases_after_the_calibration_end(
@@ -73,7 +87,9 @@ def test_holdout_table_counts_the_purchases_after_the_calibration_end(
     assert by_group["customers"].sum() == 2357
     # the predictions are those of the fitted model for a 39-week holdout
     summary = result.customers
-    expected = result.bgnbd.expected_purchases(
+    model = result.estimator("bgnbd")
+    assert isinstance(model, BetaGeoModel)
+    expected = model.expected_purchases(
         39.0, summary["frequency"], summary["recency"], summary["T"]
     )
     assert total["bgnbd_predicted"] == pytest.approx(expected.sum())
@@ -124,7 +140,8 @@ def test_clv_is_discounted_expected_spend(cdnow_log: EventLog) -> None:
     )
     result = clv(cdnow_log, params)
     row = result.customers.iloc[0]
-    model = result.bgnbd
+    model = result.estimator("bgnbd")
+    assert isinstance(model, BetaGeoModel)
     args = ([row["frequency"]], [row["recency"]], [row["T"]])
     total = 0.0
     for week in range(1, 11):
@@ -149,9 +166,9 @@ def test_clv_is_discounted_expected_spend(cdnow_log: EventLog) -> None:
 def test_the_pareto_model_can_drive_the_predictions(cdnow_log: EventLog) -> None:
     result = clv(cdnow_log, ClvParams(calibration_end=date(1997, 9, 30), model="pareto_nbd"))
     summary = result.customers
-    expected = result.pareto_nbd.probability_alive(
-        summary["frequency"], summary["recency"], summary["T"]
-    )
+    model = result.estimator("pareto_nbd")
+    assert isinstance(model, ParetoNBDModel)
+    expected = model.probability_alive(summary["frequency"], summary["recency"], summary["T"])
     np.testing.assert_allclose(summary["p_alive"], expected)
 
 

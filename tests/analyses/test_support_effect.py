@@ -8,14 +8,22 @@ import random
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from journeys.analyses.breakeven import breakeven
+from journeys.analyses.definitions import (
+    period_end,
+    period_label,
+    period_number,
+    period_of,
+    period_start,
+)
 from journeys.analyses.support_effect import change_impact, support_uplift, volumes
-from journeys.data import EventLog
 from journeys.data.mapping import apply_spec
+from journeys.data.reader import EventLog
 from journeys.spec import parse_spec
 
 SPEC = """\
@@ -255,3 +263,98 @@ def test_change_impact_between_two_given_windows(log: EventLog) -> None:
     assert by_windows.before == by_date.before
     assert by_windows.after == by_date.after
     assert by_windows.table.equals(by_date.table)
+
+
+def test_breakeven_volumes_are_one_row_per_period_and_channel(log: EventLog) -> None:
+    """The break-even result's volumes: long, every complete month and channel, counted here."""
+    result = breakeven(log)
+    contacts: dict[tuple[int, str], int] = defaultdict(int)
+    customers: dict[tuple[int, str], set[str]] = defaultdict(set)
+    supported: dict[int, set[str]] = defaultdict(set)
+    for customer, events in business().items():
+        for name, stamp, _ in events:
+            if name in ("chat", "ticket"):
+                month = int(stamp[5:7])
+                channel = "chat" if name == "chat" else "email"
+                contacts[(month, channel)] += 1
+                customers[(month, channel)].add(customer)
+                supported[month].add(customer)
+    expected = [
+        {
+            "period": f"2024-{month:02d}",
+            "period_start": date(2024, month, 1),
+            "supported": len(supported[month]),
+            "channel": channel,
+            "contacts": contacts[(month, channel)],
+            "customers": len(customers[(month, channel)]),
+        }
+        for month in range(2, MONTHS)  # the first and the last month may be partial
+        for channel in ("chat", "email")
+    ]
+    assert result.volumes.to_dict(orient="records") == expected
+    # today's supported customers: the mean of the last six complete months
+    recent = range(MONTHS - 6, MONTHS)
+    assert result.numbers.actual_customers == pytest.approx(
+        statistics.fmean(len(supported[month]) for month in recent)
+    )
+    assert result.period == "month"
+    assert result.scenarios.iloc[0]["scenario"] == "today"
+    # the value is the measured revenue uplift (margin 1), as support_uplift gives it
+    support = parse_spec(SPEC).support
+    assert support is not None
+    assert result.uplift is not None
+    assert result.numbers.value_per_customer == pytest.approx(
+        support_uplift(log, support).row("revenue_after")["uplift"]
+    )
+    rows = result.to_dict()["volumes"]
+    assert rows[0] == {**expected[0], "period_start": expected[0]["period_start"].isoformat()}
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month", "quarter"])
+def test_period_helpers_agree_with_the_calendar(period: Any) -> None:
+    day = date(2023, 12, 1)
+    seen: list[int] = []
+    while day <= date(2025, 3, 31):
+        number = period_of(day, period)
+        assert period_start(number, period) <= day <= period_end(number, period)
+        assert period_end(number, period) + timedelta(days=1) == period_start(number + 1, period)
+        if not seen or seen[-1] != number:
+            assert not seen or number == seen[-1] + 1
+            assert period_start(number, period) == day or not seen
+            seen.append(number)
+        day += timedelta(days=1)
+    if period == "week":
+        assert all(period_start(number, period).weekday() == 0 for number in seen)
+    labels = {
+        "day": "2024-02-29",
+        "week": "2024-02-26",
+        "month": "2024-02",
+        "quarter": "2024-Q1",
+    }
+    assert period_label(period_of(date(2024, 2, 29), period), period) == labels[period]
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month", "quarter"])
+def test_period_numbers_in_the_engine_are_those_of_the_calendar(
+    journeys_for: Callable[..., EventLog], period: Any
+) -> None:
+    stamps = [
+        "2023-12-31 23:59",
+        "2024-01-01 00:00",
+        "2024-03-31 23:30",
+        "2024-04-01 00:10",
+        "2024-06-02 12:00",  # a Sunday
+        "2024-06-03 00:00",  # a Monday
+        "1969-12-29 08:00",  # before 1970
+        "2024-12-31 23:59",
+    ]
+    events = journeys_for({f"c{i}": [("x", stamp)] for i, stamp in enumerate(stamps)})
+    table = events.table
+    rows = (
+        table.select("customer_id", "timestamp", number=period_number(table, period))
+        .to_pyarrow()
+        .to_pylist()
+    )
+    assert len(rows) == len(stamps)
+    for row in rows:
+        assert row["number"] == period_of(row["timestamp"].date(), period), row

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from journeys.data import connect
+from journeys.data.engine import connect
 from journeys.errors import OptionsError
 
 

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from ibis.backends import BaseBackend
 
-from journeys.data import read_events
-from journeys.errors import DataError
+from journeys.data.options import ReadOptions
+from journeys.data.reader import read_events
+from journeys.errors import DataError, OptionsError
 from journeys.spec import Columns
 from tests.conftest import SIMPLE_SHOP
 
@@ -114,7 +117,7 @@ def test_skipping_invalid_rows_counts_them(tmp_path: Path, con: BaseBackend) -> 
         "e.csv",
         "user_id,timestamp,event\na,2024-03-01 10:00:00,x\na,yesterday,y\n,2024-03-02,z\n",
     )
-    events = read_events(path, on_invalid="skip", connection=con)
+    events = read_events(path, skip_invalid=True, connection=con)
     assert events.report.rows_read == 3
     assert events.report.rows_used == 1
     assert events.report.set_aside == {"null_customer_id": 1, "bad_timestamp": 1}
@@ -232,7 +235,7 @@ def test_a_time_format_reads_dates_and_counts_those_that_do_not_match(
         connection=duckdb_con,
         time_format="%Y%m%d",
         every_row_is="purchase",
-        on_invalid="skip",
+        skip_invalid=True,
     )
     assert log.report.set_aside == {"bad_timestamp": 2}
     rows = log.table.order_by("customer_id").to_pyarrow().to_pylist()
@@ -247,3 +250,261 @@ def test_dates_written_as_numbers_are_refused_without_a_format(duckdb_con: BaseB
     with pytest.raises(DataError, match="look like dates written as yyyymmdd") as caught:
         read_events(table, connection=duckdb_con, every_row_is="purchase")
     assert caught.value.hint == "say how to read them with --time-format %Y%m%d"
+
+
+# The first lines of CDNOW_master.txt (Bruce Hardie's public release of the CDNOW data, as
+# in cdnow_sample.csv): columns padded with spaces, a header line, Windows line ends.
+CDNOW_HEADER = " customer_id  date number_of_cds  dollar_value"
+CDNOW_LINES = [
+    " 00001 19970101  1   11.77",
+    " 00002 19970112  1   12.00",
+    " 00002 19970112  5   77.00",
+    " 00003 19970102  2   20.76",
+    " 00003 19970330  2   20.76",
+    " 00003 19970402  2   19.54",
+    " 00003 19971115  5   57.45",
+    " 00003 19971125  4   20.96",
+    " 00003 19980528  1   16.99",
+    " 00004 19970101  2   29.33",
+    " 00004 19970118  2   29.73",
+    " 00004 19970802  1   14.96",
+    " 00004 19971212  2   26.48",
+    " 00005 19970101  2   29.33",
+    " 00005 19970114  1   13.97",
+    " 00007 19980322  9  138.50",
+    " 00008 19970101  1    9.77",
+]
+
+
+def _cdnow_by_hand() -> list[tuple[str, datetime, float, str]]:
+    """The lines parsed in plain Python: customer, day, dollars, number of CDs."""
+    rows = []
+    for line in CDNOW_LINES:
+        customer, day, cds, dollars = line.split()
+        when = datetime(int(day[:4]), int(day[4:6]), int(day[6:]))
+        rows.append((customer, when, float(dollars), cds))
+    return sorted(rows)
+
+
+@pytest.mark.parametrize("header", [True, False], ids=["header", "no-header"])
+def test_whitespace_separated_text(tmp_path: Path, con: BaseBackend, header: bool) -> None:
+    lines = ([CDNOW_HEADER] if header else []) + CDNOW_LINES
+    path = tmp_path / "cdnow.txt"
+    path.write_bytes("".join(line + "\r\n" for line in lines).encode())
+    if header:
+        columns = Columns(value="dollar_value")
+        names = {"customer_id": "customer_id", "timestamp": "date", "value": "dollar_value"}
+        cds = "number_of_cds"
+    else:
+        columns = Columns(customer_id="column0", timestamp="column1", value="column3")
+        names = {"customer_id": "column0", "timestamp": "column1", "value": "column3"}
+        cds = "column2"
+    events = read_events(
+        path, columns=columns, time_format="%Y%m%d", every_row_is="purchase", connection=con
+    )
+    assert events.report.columns == names
+    assert events.report.rows_read == events.report.rows_used == len(CDNOW_LINES)
+    found = sorted(
+        (row["customer_id"], row["timestamp"], row["value"], row[cds])
+        for row in events.table.to_pyarrow().to_pylist()
+    )
+    assert found == _cdnow_by_hand()
+    assert set(events.table.event.to_pyarrow().to_pylist()) == {"purchase"}
+
+
+def test_text_format_can_be_named(tmp_path: Path, duckdb_con: BaseBackend) -> None:
+    """A file whose name says nothing is read as text when told so; tabs separate too."""
+    path = tmp_path / "cdnow.log"
+    path.write_text("\n".join(line.replace("  ", "\t") for line in CDNOW_LINES) + "\n")
+    options = ReadOptions(
+        format="text", columns=Columns(customer_id="column0", timestamp="column1", value="column3")
+    )
+    events = read_events(
+        path,
+        options,
+        time_format="%Y%m%d",
+        every_row_is="purchase",
+        connection=duckdb_con,
+    )
+    found = sorted(
+        (row["customer_id"], row["timestamp"], row["value"], row["column2"])
+        for row in events.table.to_pyarrow().to_pylist()
+    )
+    assert found == _cdnow_by_hand()
+
+
+def test_text_without_a_header_whose_first_row_has_no_plain_number(
+    tmp_path: Path, con: BaseBackend
+) -> None:
+    """A first row of names and ISO times is a row of events, not a header."""
+    path = write(
+        tmp_path,
+        "events.txt",
+        "u1   2024-03-01T10:00:00  view\nu2\t2024-03-02T11:00:00\tbuy\n",
+    )
+    events = read_events(
+        path,
+        columns=Columns(customer_id="column0", timestamp="column1", event="column2"),
+        connection=con,
+    )
+    rows = events.table.order_by("timestamp").to_pyarrow().to_pylist()
+    assert [(r["customer_id"], r["timestamp"], r["event"]) for r in rows] == [
+        ("u1", datetime(2024, 3, 1, 10), "view"),
+        ("u2", datetime(2024, 3, 2, 11), "buy"),
+    ]
+
+
+def test_a_txt_file_with_commas_is_read_as_csv(tmp_path: Path, con: BaseBackend) -> None:
+    path = write(
+        tmp_path,
+        "events.txt",
+        "user_id,timestamp,event\na,2024-03-01 10:00:00,view\nb,2024-03-02 11:00:00,buy\n",
+    )
+    rows = read_events(path, connection=con).table.order_by("timestamp").to_pyarrow().to_pylist()
+    assert [(row["customer_id"], row["event"]) for row in rows] == [("a", "view"), ("b", "buy")]
+
+
+def _simple_shop_between(low: datetime | None, high: datetime | None) -> int:
+    """Rows of simple_shop.csv from ``low`` to ``high`` (both included), counted in Python."""
+    with SIMPLE_SHOP.open(newline="") as handle:
+        stamps = [datetime.fromisoformat(row["timestamp"]) for row in csv.DictReader(handle)]
+    return sum(
+        1 for stamp in stamps if (low is None or stamp >= low) and (high is None or stamp <= high)
+    )
+
+
+@pytest.mark.parametrize(
+    ("bounds", "low", "high"),
+    [
+        (
+            {"since": "2020-01-01", "until": "2020-01-31"},
+            datetime(2020, 1, 1),
+            datetime(2020, 2, 1) - timedelta(microseconds=1),
+        ),
+        ({"since": date(2020, 3, 15)}, datetime(2020, 3, 15), None),
+        ({"until": "2019-11-30"}, None, datetime(2019, 12, 1) - timedelta(microseconds=1)),
+        (
+            {"since": "2019-12-24 18:30:00", "until": "2020-01-06T12:00:00"},
+            datetime(2019, 12, 24, 18, 30),
+            datetime(2020, 1, 6, 12),
+        ),
+    ],
+    ids=["month", "since-day", "until-day", "times"],
+)
+def test_since_and_until_leave_out_and_count_rows(
+    con: BaseBackend,
+    bounds: dict[str, Any],
+    low: datetime | None,
+    high: datetime | None,
+) -> None:
+    inside = _simple_shop_between(low, high)
+    total = _simple_shop_between(None, None)
+    assert 0 < inside < total
+    events = read_events(SIMPLE_SHOP, connection=con, **bounds)
+    report = events.report
+    assert report.rows_read == total == 35381
+    assert report.outside_dates == total - inside
+    assert report.rows_used == inside
+    assert events.table.count().execute() == inside
+    span = events.table.aggregate(
+        first=events.table.timestamp.min(), last=events.table.timestamp.max()
+    ).to_pyarrow()
+    assert low is None or span["first"][0].as_py() >= low
+    assert high is None or span["last"][0].as_py() <= high
+    assert any("outside the dates asked" in line for line in report.lines())
+
+
+def test_until_a_day_is_read_in_the_time_zone(tmp_path: Path, con: BaseBackend) -> None:
+    """'until 2024-03-01' in Berlin ends at 23:00 UTC; the 23:30 UTC event is already March 2."""
+    path = write(
+        tmp_path,
+        "e.csv",
+        "user_id,timestamp,event\n"
+        "a,2024-03-01T22:30:00Z,x\n"
+        "a,2024-03-01T23:30:00Z,y\n"
+        "a,2024-02-29T22:59:00Z,z\n",
+    )
+    events = read_events(
+        path, since="2024-03-01", until="2024-03-01", timezone="Europe/Berlin", connection=con
+    )
+    assert events.table.event.to_pyarrow().to_pylist() == ["x"]
+    assert events.report.outside_dates == 2
+    assert (events.report.since, events.report.until) == ("2024-03-01", "2024-03-01")
+
+
+def test_dates_that_leave_nothing_are_an_error(con: BaseBackend) -> None:
+    with pytest.raises(DataError, match="no events are left") as caught:
+        read_events(SIMPLE_SHOP, since="2021-01-01", connection=con)
+    assert caught.value.code == "empty"
+
+
+def test_rows_all_set_aside_say_so(tmp_path: Path, con: BaseBackend) -> None:
+    path = write(tmp_path, "e.csv", "user_id,timestamp,event\na,yesterday,x\n,2024-03-02,y\n")
+    with pytest.raises(DataError, match="every row was set aside as unusable") as caught:
+        read_events(path, skip_invalid=True, connection=con)
+    assert "1 with no customer id, 1 with a timestamp that cannot be read" in str(caught.value)
+    assert caught.value.code == "empty"
+
+
+def test_since_after_until_is_refused() -> None:
+    with pytest.raises(OptionsError, match="until"):
+        read_events(SIMPLE_SHOP, since="2020-02-01", until="2020-01-01")
+
+
+def test_a_semicolon_delimiter(tmp_path: Path, con: BaseBackend) -> None:
+    """Semicolons between columns and commas inside them (decimal commas, notes)."""
+    path = write(
+        tmp_path,
+        "e.csv",
+        "user_id;timestamp;event;note\n"
+        "a;2024-03-01 10:00:00;view;red, large\n"
+        "a;2024-03-02 11:00:00;buy;blue, small\n"
+        "b;2024-03-03 12:00:00;view;green\n",
+    )
+    events = read_events(path, delimiter=";", connection=con)
+    assert events.report.columns == {
+        "customer_id": "user_id",
+        "timestamp": "timestamp",
+        "event": "event",
+    }
+    rows = events.table.order_by("timestamp").to_pyarrow().to_pylist()
+    assert [(r["customer_id"], r["timestamp"], r["event"], r["note"]) for r in rows] == [
+        ("a", datetime(2024, 3, 1, 10), "view", "red, large"),
+        ("a", datetime(2024, 3, 2, 11), "buy", "blue, small"),
+        ("b", datetime(2024, 3, 3, 12), "view", "green"),
+    ]
+
+
+def test_a_tab_delimiter_in_options(tmp_path: Path, duckdb_con: BaseBackend) -> None:
+    path = write(tmp_path, "e.tsv", "user_id\ttimestamp\tevent\na\t2024-03-01 10:00:00\tx y\n")
+    (row,) = (
+        read_events(path, ReadOptions(delimiter="\t"), connection=duckdb_con)
+        .table.to_pyarrow()
+        .to_pylist()
+    )
+    assert (row["customer_id"], row["event"]) == ("a", "x y")
+
+
+def test_a_bad_time_zone_is_a_clear_options_error() -> None:
+    with pytest.raises(OptionsError) as caught:
+        read_events(SIMPLE_SHOP, timezone="Mars/Olympus_Mons")
+    message = str(caught.value)
+    assert "timezone" in message
+    assert "'Mars/Olympus_Mons' is not a time zone" in message
+    assert "Europe/Berlin" in message
+    assert caught.value.code == "options"
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"delimiter": ";;"}, "delimiter"),
+        ({"format": "xlsx"}, "format"),
+        ({"engine": "postgres"}, "engine"),
+        ({"since": "last tuesday"}, "since"),
+        ({"on_invalid": "skip"}, "on_invalid"),
+    ],
+)
+def test_bad_reading_options_name_the_option(values: dict[str, Any], field: str) -> None:
+    with pytest.raises(OptionsError, match=f"invalid reading options: {field}"):
+        read_events(SIMPLE_SHOP, **values)

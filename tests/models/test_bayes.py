@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
+from ibis.backends import BaseBackend
 
+from journeys.analyses.clv import ClvParams, clv
+from journeys.data.reader import read_events
 from journeys.models import BetaGeoModel, GammaGammaModel
 from journeys.models.bayes import fit_bayesian
+from tests.conftest import DATA
 from tests.models.test_btyd import cdnow  # noqa: F401  (the fixture)
 
 
@@ -41,6 +47,30 @@ def test_gamma_gamma_posterior_covers_the_maximum_likelihood_estimate(
     for name, value in mle.items():
         row = posterior.loc[name]
         assert row["hdi_low"] < value < row["hdi_high"], name
+
+
+def test_clv_reports_the_posteriors_beside_the_maximum_likelihood_fits(
+    duckdb_con: BaseBackend,
+) -> None:
+    """``bayes=True``: one table per model, a row per parameter, in Python and in JSON."""
+    log = read_events(
+        DATA / "cdnow_sample.csv",
+        connection=duckdb_con,
+        time_format="%Y%m%d",
+        every_row_is="purchase",
+    )
+    result = clv(log, ClvParams(calibration_end=date(1997, 9, 30), bayes=True))
+    assert result.bayes is not None
+    assert set(result.bayes) == {"bgnbd", "gamma_gamma"}
+    assert result.gamma_gamma is not None
+    for name, fitted in (("bgnbd", result.bgnbd), ("gamma_gamma", result.gamma_gamma)):
+        table = result.bayes[name]
+        assert table["parameter"].tolist() == list(fitted.params)
+        for row in table.itertuples():
+            assert row.hdi_low < fitted.params[row.parameter] < row.hdi_high, (name, row)
+    document = result.to_dict()
+    assert [row["parameter"] for row in document["bayes"]["bgnbd"]] == ["r", "alpha", "a", "b"]
+    assert any("posterior" in title for title, _ in result.views())
 
 
 def test_without_the_extra_the_message_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

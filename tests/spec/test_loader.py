@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-from journeys.errors import SpecError
+from journeys.data.options import ReadOptions
+from journeys.errors import OptionsError, SpecError
+from journeys.loading import load
 from journeys.spec import load_spec, parse_spec, spec_json_schema
 
 VALID = """\
@@ -196,3 +199,93 @@ def test_a_support_change_needs_a_date_or_two_windows(change: str, message: str)
     assert len(found) == 1
     assert message in found[0]
     assert "support.changes.0" in found[0]
+
+
+READING = """\
+name: Shop
+data:
+  events: events.csv
+  delimiter: ";"
+  timezone: Europe/Berlin
+  since: 2024-03-02
+  skip_invalid: true
+  columns:
+    customer_id: who
+stages:
+  - {id: visit, name: Visit}
+touchpoints:
+  - {id: view, name: View, stage: visit, events: [view, buy]}
+"""
+
+
+def test_the_data_section_takes_every_reading_option() -> None:
+    spec = parse_spec(READING)
+    assert spec.data is not None
+    assert spec.data.events == "events.csv"
+    assert spec.data.reading() == ReadOptions(
+        delimiter=";",
+        timezone="Europe/Berlin",
+        since=date(2024, 3, 2),
+        skip_invalid=True,
+        columns={"customer_id": "who"},
+    )
+    assert spec.data.reading().model_fields_set == {
+        "delimiter",
+        "timezone",
+        "since",
+        "skip_invalid",
+        "columns",
+    }
+
+
+@pytest.mark.parametrize(
+    ("line", "replacement", "message"),
+    [
+        ("  timezone: Europe/Berlin\n", "  timezone: Mars/Olympus\n", "journeys.yaml:5:13: 'Mars"),
+        ('  delimiter: ";"\n', '  delimiter: ";;"\n', "journeys.yaml:4:14: "),
+        ("  skip_invalid: true\n", "  on_invalid: skip\n", "journeys.yaml:7:3: unknown key"),
+        ("  since: 2024-03-02\n", "  since: 2024-03-02\n  until: 2024-03-01\n", "data.until"),
+    ],
+)
+def test_a_bad_reading_option_in_the_spec_is_located(
+    line: str, replacement: str, message: str
+) -> None:
+    assert line in READING
+    with pytest.raises(SpecError) as caught:
+        parse_spec(READING.replace(line, replacement), "journeys.yaml")
+    (found,) = [str(problem) for problem in caught.value.problems]
+    assert message in found
+
+
+def test_load_reads_with_the_spec_options_and_keywords_win(tmp_path: Path) -> None:
+    """The spec says: semicolons, Berlin time, from 2 March, set aside unreadable rows."""
+    (tmp_path / "journey.yaml").write_text(READING)
+    (tmp_path / "events.csv").write_text(
+        "who;timestamp;event\n"
+        "a;2024-03-01 12:00:00;view\n"
+        "a;2024-03-02 00:30:00;view\n"
+        "b;2024-03-03 10:00:00;buy\n"
+        "b;not a time;buy\n"
+    )
+    events = load(spec=tmp_path / "journey.yaml")
+    report = events.report
+    assert (report.rows_read, report.rows_used) == (4, 2)
+    assert report.set_aside == {"bad_timestamp": 1}
+    assert report.outside_dates == 1
+    rows = events.table.order_by("timestamp").to_pyarrow().to_pylist()
+    # 00:30 in Berlin on 2 March is 23:30 UTC on 1 March, and still inside the range
+    assert [(r["customer_id"], r["timestamp"]) for r in rows] == [
+        ("a", datetime(2024, 3, 1, 23, 30)),
+        ("b", datetime(2024, 3, 3, 9, 0)),
+    ]
+    assert events.spec is not None
+    assert events.unmapped_events == 0
+    wider = load(spec=tmp_path / "journey.yaml", since="2024-03-01", timezone="UTC")
+    assert wider.report.rows_used == 3
+    assert wider.report.outside_dates == 0
+    given = load(
+        spec=tmp_path / "journey.yaml", options=ReadOptions(until="2024-03-02"), timezone="UTC"
+    )
+    assert given.report.rows_used == 1
+    with pytest.raises(OptionsError, match="skip_invalid"):
+        load(spec=tmp_path / "journey.yaml", skip_invalid="perhaps")

@@ -168,7 +168,11 @@ def sensitivity(inputs: BreakevenInputs, change: float = SENSITIVITY) -> pd.Data
     spread = (frame["at_plus"] - frame["at_minus"]).abs()
     # An input that can stop support from breaking even at all matters most: first.
     frame = frame.assign(swing=spread, order=spread.fillna(math.inf))
-    return frame.sort_values("order", ascending=False).drop(columns="order").reset_index(drop=True)
+    return (
+        frame.sort_values("order", ascending=False, kind="stable")
+        .drop(columns="order")
+        .reset_index(drop=True)
+    )
 
 
 class BreakevenParams(Params):

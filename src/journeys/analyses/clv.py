@@ -191,9 +191,13 @@ class ClvResult(Result):
         for name, table in (self.bayes or {}).items():
             shown.append((f"{name}: posterior (PyMC-Marketing, 94% interval)", table))
         if self.holdout is not None:
-            shown.append((f"holdout check over {self.holdout_length:.1f} {self.time_unit}s", self.holdout))
+            shown.append(
+                (f"holdout check over {self.holdout_length:.1f} {self.time_unit}s", self.holdout)
+            )
         shown.append(("customers by value", self.deciles))
-        shown.append((f"most valuable customers over {self.horizon:.0f} {self.time_unit}s", self.customers))
+        shown.append(
+            (f"most valuable customers over {self.horizon:.0f} {self.time_unit}s", self.customers)
+        )
         return shown
 
     def estimator(self, name: str) -> PurchaseModel | GammaGammaModel:

@@ -466,7 +466,15 @@ def _csat(
         return _row("CSAT of support", math.nan, math.nan, math.nan, 0, 0, "score")
     b, a = moments.loc["before"], moments.loc["after"]
     error = math.sqrt(b["sd"] ** 2 / b["n"] + a["sd"] ** 2 / a["n"])
-    return _row("CSAT of support", b["mean"], a["mean"], error, int(b["n"]), int(a["n"]), "score")
+    return _row(
+        "CSAT of support",
+        float(b["mean"]),
+        float(a["mean"]),
+        error,
+        int(b["n"]),
+        int(a["n"]),
+        "score",
+    )
 
 
 def _means(label: str, frame: pd.DataFrame, column: str) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from journeys.errors import DataError
 from journeys.data.options import Columns, option_for
+from journeys.errors import DataError
 
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "customer_id": (

@@ -99,9 +99,10 @@ class ReadOptions(OptionsModel):
         since = info.data.get("since")
         zone = info.data.get("timezone", "UTC")
         if value is not None and since is not None:
-            start, end = ReadOptions(since=since, timezone=zone).bounds()[0], ReadOptions(
-                until=value, timezone=zone
-            ).bounds()[1]
+            start, end = (
+                ReadOptions(since=since, timezone=zone).bounds()[0],
+                ReadOptions(until=value, timezone=zone).bounds()[1],
+            )
             if start is not None and end is not None and start > end:
                 raise ValueError(f"{value} is before the start of the range ({since})")
         return value

@@ -193,11 +193,7 @@ def read_events(
     distinct_rows = usable.distinct()
     rows_kept = rows_read - sum(invalid.values()) - outside
     if rows_kept == 0:
-        raise DataError(
-            f"{name}: no events are left between {options.since} and {options.until}",
-            hint=f"check the dates given with {option_for('since')} and {option_for('until')}",
-            code="empty",
-        )
+        _raise_nothing_left(name, options, invalid, outside)
     duplicates = rows_kept - int(distinct_rows.count().execute())
     if options.dedupe and duplicates:
         usable = distinct_rows
@@ -419,6 +415,31 @@ def _usable(shaped: ibis.Table) -> ibis.Value:
 
 def _numbered(shaped: ibis.Table) -> ibis.Table:
     return shaped.mutate(__row=ibis.row_number() + 1)
+
+
+def _raise_nothing_left(
+    name: str, options: ReadOptions, invalid: dict[str, int], outside: int
+) -> None:
+    """No row is left: all set aside as unusable, or all outside the dates asked."""
+    if not outside:
+        summary = ", ".join(
+            f"{count:,} with {REASONS[reason]}" for reason, count in invalid.items()
+        )
+        raise DataError(
+            f"{name}: every row was set aside as unusable ({summary})",
+            hint="check the columns used and how timestamps are written "
+            f"({option_for('time_format')})",
+            code="empty",
+        )
+    span = f"from {options.since or 'the start'} to {options.until or 'the end'}"
+    raise DataError(
+        f"{name}: no events are left {span}"
+        + (
+            f" ({sum(invalid.values()):,} other rows were set aside as unusable)" if invalid else ""
+        ),
+        hint=f"check the dates given with {option_for('since')} and {option_for('until')}",
+        code="empty",
+    )
 
 
 def _raise_mixed_offsets(shaped: ibis.Table, mapping: ColumnMapping, name: str) -> None:

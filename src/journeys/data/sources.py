@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -172,6 +173,8 @@ def _csv_table(
 
 # A character that does not occur in text files: each line is read whole, then split.
 _WHOLE_LINE = "\x1f"
+# How a value that is a number, a date or a time starts.
+_DATA_START = re.compile(r"^[+-]?\.?[0-9]")
 
 
 def _text_table(con: BaseBackend, path: Path) -> ibis.Table:
@@ -195,16 +198,19 @@ def _text_table(con: BaseBackend, path: Path) -> ibis.Table:
     if not first:
         raise DataError(f"{path} has no rows", hint="give a file with events in it", code="empty")
     fields = str(first[0]).split()
-    header = not any(_is_number(field) for field in fields)
+    # A header names columns; a row of events holds a number, a date or a time somewhere.
+    header = not any(_looks_like_data(field) for field in fields)
     names = fields if header else [f"column{index}" for index in range(len(fields))]
-    parts = lines.line.re_split(r"\s+")
-    table = lines.select(**{name: parts[index] for index, name in enumerate(names)})
     if header:
-        table = table.filter(lines.line != str(first[0]))
-    return table
+        lines = lines.filter(lines.line != str(first[0]))
+    parts = lines.line.re_split(r"\s+")
+    return lines.select(**{name: parts[index] for index, name in enumerate(names)})
 
 
-def _is_number(text: str) -> bool:
+def _looks_like_data(text: str) -> bool:
+    """Whether a field of the first line is a value: a number, or a date or time (a digit first)."""
+    if _DATA_START.match(text):
+        return True
     try:
         float(text)
     except ValueError:

@@ -19,10 +19,10 @@ from journeys.analyses.journey_map import journey_map
 from journeys.analyses.kpis import kpis
 from journeys.analyses.loops import loops
 from journeys.analyses.paths import PathsParams, paths
-from journeys.analyses.transitions import transitions
 from journeys.analyses.retention import RetentionParams, retention
 from journeys.analyses.step_matrix import StepMatrixParams, step_matrix
 from journeys.analyses.timing import timing
+from journeys.analyses.transitions import transitions
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
 from journeys.formatting import duration_text

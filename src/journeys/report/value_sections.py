@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Callable
 from typing import Any
+
+import pandas as pd
 
 from journeys.analyses.breakeven import breakeven, never_breaks_even_message
 from journeys.analyses.clv import ClvParams, clv
@@ -44,22 +45,23 @@ def clv_section(events: EventLog, findings: list[Finding]) -> Section | None:
             title="Customer lifetime value",
             intro=f"Not computed: {html.escape(error.message)}",
         )
-    values = result.model_dump()
     top = result.deciles.iloc[0] if not result.deciles.empty else None
     intro = (
-        f"BG/NBD purchase model fitted on {values['customers_fitted']:,} customers "
-        f"({values['repeat_customers']:,} bought more than once); they are expected to make "
-        f"{values['total_expected_purchases']:,.0f} purchases over the next year."
+        f"BG/NBD purchase model fitted on {result.customers_fitted:,} customers "
+        f"({result.repeat_customers:,} bought more than once); they are expected to make "
+        f"{result.total_expected_purchases:,.0f} purchases over the next year."
     )
-    if values["total_clv"] is None:
+    if result.total_clv is None:
         intro += " The purchases carry no value, so spend and lifetime value are not estimated."
     else:
         intro += (
             " With the Gamma-Gamma spend model, their expected value over the next year is "
-            f"{MONEY(values['total_clv'])}."
+            f"{MONEY(result.total_clv)}."
         )
-    if top is not None:
+    if top is not None and pd.notna(top["share_of_clv"]):
         intro += f" The most valuable tenth of customers holds {top['share_of_clv']:.0%} of it."
+    for warning in result.warnings:
+        intro += f" Note: {html.escape(warning)}."
     holdout = check.holdout
     if holdout is not None:
         total = holdout.iloc[-1]
@@ -74,8 +76,6 @@ def clv_section(events: EventLog, findings: list[Finding]) -> Section | None:
         for name, fitted in (("BG/NBD", result.bgnbd), ("Gamma-Gamma", result.gamma_gamma))
         if fitted is not None
     ]
-    import pandas as pd
-
     value = value_figure(result)
     figures = [figure_html(value)] if value is not None else []
     tables = [table_html(pd.DataFrame(parameters))]
@@ -128,13 +128,17 @@ def support_section(events: EventLog, findings: list[Finding]) -> Section | None
     numbers = result.numbers
     period = result.period
     if numbers.breaks_even and numbers.actual_customers is not None:
-        verdict = (
-            "pays for itself" if (numbers.margin_of_safety or 0) >= 0 else "does not pay for itself"
+        # A margin of safety needs customers to measure it against; profit does not.
+        pays = (numbers.profit_at_actual or 0.0) >= 0
+        verdict = "pays for itself" if pays else "does not pay for itself"
+        safety = (
+            f" (margin of safety {numbers.margin_of_safety:.0%})"
+            if numbers.margin_of_safety is not None
+            else ""
         )
         text = (
             f"Support {verdict}: it needs {numbers.break_even_customers:,} supported customers a "
-            f"{period} to break even and serves {numbers.actual_customers:,.0f} "
-            f"(margin of safety {numbers.margin_of_safety:.0%})."
+            f"{period} to break even and serves {numbers.actual_customers:,.0f}{safety}."
         )
     else:
         text = never_breaks_even_message(numbers).capitalize() + "."
@@ -144,8 +148,8 @@ def support_section(events: EventLog, findings: list[Finding]) -> Section | None
             text=text,
             subject="support",
             step="",
-            value=float(numbers.break_even_customers_exact or float("nan")),
-            baseline=float(numbers.actual_customers or float("nan")),
+            value=_or_nan(numbers.break_even_customers_exact),
+            baseline=_or_nan(numbers.actual_customers),
         )
     )
     intro = html.escape(text) + (
@@ -257,6 +261,11 @@ def support_section(events: EventLog, findings: list[Finding]) -> Section | None
         figures=figures,
         tables=tables,
     )
+
+
+def _or_nan(value: float | None) -> float:
+    """A number for a finding: NaN where there is none (zero stays zero)."""
+    return float("nan") if value is None else float(value)
 
 
 def _money_formats() -> Formats:

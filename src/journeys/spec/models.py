@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from journeys.data.options import Columns, ReadOptions
+from journeys.data.options import ReadOptions
 
 Location = tuple[str | int, ...]
 
