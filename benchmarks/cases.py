@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 
 import journeys
-from journeys.data import EventLog
+from journeys.data.reader import EventLog
 
 FUNNEL = ["catalog", "product_view", "add_to_cart", "checkout_start", "purchase"]
 WINDOW_US = 30 * 86_400 * 1_000_000

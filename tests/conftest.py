@@ -15,7 +15,8 @@ import pyarrow as pa
 import pytest
 from ibis.backends import BaseBackend
 
-from journeys.data import EventLog, connect, read_events
+from journeys.data.engine import connect
+from journeys.data.reader import EventLog, read_events
 
 DATA = Path(__file__).parent / "data"
 SIMPLE_SHOP = DATA / "simple_shop.csv"
