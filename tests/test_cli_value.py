@@ -51,7 +51,9 @@ def test_clv_json_reproduces_cdnow(capsys: pytest.CaptureFixture[str]) -> None:
         "b": 2.426,
     }
     assert round(result["bgnbd"]["log_likelihood"], 1) == -9582.4
-    assert {k: round(result["pareto_nbd"]["params"][k], 3) for k in ("r", "alpha", "s", "beta")} == {
+    assert {
+        k: round(result["pareto_nbd"]["params"][k], 3) for k in ("r", "alpha", "s", "beta")
+    } == {
         "r": 0.553,
         "alpha": 10.578,
         "s": 0.606,

@@ -147,7 +147,9 @@ def test_since_and_until_are_honoured(capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 0, err
     with SIMPLE_SHOP.open() as handle:
         inside = sum(
-            1 for row in csv.DictReader(handle) if "2020-01-01" <= row["timestamp"][:10] <= "2020-01-31"
+            1
+            for row in csv.DictReader(handle)
+            if "2020-01-01" <= row["timestamp"][:10] <= "2020-01-31"
         )
     assert strict_json(out)["events"] == inside
     assert f"{35381 - inside:,} rows left out: outside the dates asked" in err
@@ -263,5 +265,7 @@ def test_start_up_imports_no_engine(tmp_path: Path, args: list[str]) -> None:
         "heavy = [m for m in ('ibis', 'pandas', 'plotly', 'pyspark', 'duckdb') if m in sys.modules]\n"
         "print('HEAVY', heavy, code)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
     assert "HEAVY [] 0" in done.stdout, done.stdout + done.stderr

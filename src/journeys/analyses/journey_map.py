@@ -8,7 +8,7 @@ who enter the next stage of the journey after first touching it.
 from __future__ import annotations
 
 import itertools
-from typing import Annotated
+from typing import Annotated, Any
 
 import ibis
 import pandas as pd
@@ -107,15 +107,16 @@ def journey_map(events: EventLog, params: JourneyMapParams | None = None) -> Jou
             converted=(paired.entered_us > paired.touched_us).fill_null(False).cast("int64").sum()
         )
     ).set_index("touchpoint")["converted"]
+    measured_rows: dict[Any, Any] = volume.to_dict(orient="index")
     rows = []
     for touchpoint in spec.touchpoints:
-        measured = touchpoint.id in volume.index
-        customers = int(volume.loc[touchpoint.id, "customers"]) if measured else 0
+        found = measured_rows.get(touchpoint.id)
+        customers = int(found["customers"]) if found is not None else 0
         has_next = touchpoint.stage in next_stage
         conversion = (
             int(converted.get(touchpoint.id, 0)) / customers if customers and has_next else None
         )
-        satisfaction = volume.loc[touchpoint.id, "mean_satisfaction"] if measured else None
+        satisfaction = found["mean_satisfaction"] if found is not None else None
         rows.append(
             {
                 "touchpoint": touchpoint.id,
@@ -123,14 +124,12 @@ def journey_map(events: EventLog, params: JourneyMapParams | None = None) -> Jou
                 "stage": touchpoint.stage,
                 "channel": touchpoint.channel,
                 "owner": touchpoint.owner,
-                "events": int(volume.loc[touchpoint.id, "events"]) if measured else 0,
+                "events": int(found["events"]) if found is not None else 0,
                 "customers": customers,
                 "next_stage": next_stage.get(touchpoint.stage),
                 "conversion_to_next_stage": conversion,
                 "mean_satisfaction": number(satisfaction),
-                "satisfaction_responses": (
-                    int(volume.loc[touchpoint.id, "responses"]) if measured else 0
-                ),
+                "satisfaction_responses": int(found["responses"]) if found is not None else 0,
             }
         )
     by_stage = events.table.filter(events.table.stage.notnull())

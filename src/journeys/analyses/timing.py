@@ -85,7 +85,10 @@ def timing(events: EventLog, params: TimingParams | None = None) -> TimingResult
         aggregates |= {
             f"{label}_days": days.quantile(q, where=in_order) for label, q in QUANTILES.items()
         }
-        row = run.frame(firsts.aggregate(**aggregates)).iloc[0].to_dict()
+        row = {
+            str(key): value
+            for key, value in run.frame(firsts.aggregate(**aggregates)).iloc[0].items()
+        }
         rows.append({"from": source, "to": target, **row})
     frame = frame_of(rows, TimingRow)
     for column in ("customers_from", "customers_to", "customers", "reversed"):

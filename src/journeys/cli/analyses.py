@@ -178,7 +178,7 @@ def _field_parameter(name: str, info: FieldInfo, analysis: Analysis) -> inspect.
             bool(default),
         )
     shown = None if default in (None, [], {}) or several else default
-    annotation = list[str] | None if several else kind | None  # type: ignore[operator]
+    annotation = list[str] | None if several else kind | None
     return _keyword(
         name,
         Annotated[
@@ -340,4 +340,3 @@ def _problems(error: ValidationError, analysis: Analysis) -> str:
             message += "; write a date as YYYY-MM-DD"
         problems.append(f"{where}: {message}")
     return "invalid options: " + "; ".join(problems)
-

@@ -190,7 +190,9 @@ def init(
     customer_col: Annotated[
         str | None, typer.Option("--customer-col", help="The customer id column.")
     ] = None,
-    time_col: Annotated[str | None, typer.Option("--time-col", help="The timestamp column.")] = None,
+    time_col: Annotated[
+        str | None, typer.Option("--time-col", help="The timestamp column.")
+    ] = None,
     event_col: Annotated[
         str | None, typer.Option("--event-col", help="The event name column.")
     ] = None,

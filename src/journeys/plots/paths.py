@@ -11,8 +11,8 @@ from journeys.plots.theme import styled
 if TYPE_CHECKING:
     from journeys.analyses.loops import LoopsResult
     from journeys.analyses.paths import PathsResult
-    from journeys.analyses.transitions import TransitionsResult
     from journeys.analyses.step_matrix import StepMatrixResult
+    from journeys.analyses.transitions import TransitionsResult
 
 
 def transitions_figure(result: TransitionsResult, *, top: int = 25) -> go.Figure:
