@@ -202,9 +202,61 @@ def test_schema_and_init(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
 
 
 def test_every_command_is_documented_in_the_readme() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    import typer
+
     from journeys.cli import app
 
-    for command in app.registered_commands:
-        name = command.name or (command.callback.__name__ if command.callback else "")
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    root = typer.main.get_command(app)
+    names = root.list_commands(root.context_class(root))
+    assert {"demo", "init", "validate", "report", "schema", "funnel"} <= set(names)
+    for name in names:
         assert f"journeys {name}" in readme, name
+
+
+def test_spec_warnings_are_printed_with_their_code(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    spec = tmp_path / "journey.yaml"
+    spec.write_text(
+        "name: x\nstages:\n  - {id: a, name: A}\n  - {id: b, name: B}\n"
+        "touchpoints:\n  - {id: t, name: T, stage: a, events: e}\n"
+        "milestones:\n  - {id: purchase, name: P, touchpoints: t}\n"
+    )
+    code, out, err = run(capsys, "validate", str(spec))
+    assert code == 0
+    assert "valid (2 stages, 1 touchpoints" in out
+    assert f"warning: {spec}:4:10: stage 'b' has no touchpoint" in err
+    assert "[empty-stage]" in err
+
+
+def test_init_validate_and_report_take_every_reading_option(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A semicolon file with day-first timestamps, read the same way by the three commands."""
+    lines = Path(SHOP).read_text().splitlines()
+    header, rows = lines[0].split(","), [line.split(",") for line in lines[1:]]
+    at = header.index("timestamp")
+    for row in rows:
+        day, time = row[at].split("T") if "T" in row[at] else row[at].split(" ")
+        year, month, date = day.split("-")
+        row[at] = f"{date}/{month}/{year} {time[:8]}"
+    events = tmp_path / "shop.txt"
+    events.write_text("\n".join(";".join(row) for row in [header, *rows]) + "\n")
+    reading = ["--input-format", "csv", "--delimiter", ";", "--time-format", "%d/%m/%Y %H:%M:%S"]
+    target = tmp_path / "journey.yaml"
+    code, _, err = run(capsys, "init", str(events), "--out", str(target), *reading)
+    assert code == 0, err
+    assert 'events: ["payment_done"]' in target.read_text()
+    code, out, err = run(capsys, "validate", str(target), "--events", str(events), *reading)
+    assert code == 0, err
+    assert f"events: {len(rows):,} used, 0 match no touchpoint" in out
+    code, _, err = run(capsys, "validate", str(target), "--events", str(events))
+    assert code == 2
+    assert "--time-format" in err or "--delimiter" in err
+    report = tmp_path / "report.html"
+    code, out, err = run(
+        capsys, "report", str(target), "--events", str(events), "--out", str(report), *reading
+    )
+    assert code == 0, err
+    assert report.stat().st_size > 100_000

@@ -240,7 +240,9 @@ def test_every_option_a_message_names_exists() -> None:
     """Hints and errors may only name options that exist (a test Datasette would have)."""
     known = _option_names() | {"--help"}
     named: dict[str, str] = {}
-    for path in SRC.rglob("*.py"):
+    # The documentation builder is a maintainers' tool with options of its own.
+    sources = [path for path in SRC.rglob("*.py") if "docs" not in path.relative_to(SRC).parts]
+    for path in sources:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 for option in re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z](?![\w-])", node.value):

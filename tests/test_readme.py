@@ -35,7 +35,7 @@ def test_the_readme_opens_with_the_two_commands() -> None:
 def test_the_support_section_example_is_a_valid_spec_section() -> None:
     from ruamel.yaml import YAML
 
-    from journeys.spec.models import Support
+    from journeys.analyses.support_settings import Support
 
     readme = (ROOT / "README.md").read_text()
     (block,) = [

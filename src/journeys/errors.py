@@ -46,6 +46,7 @@ class SpecProblem:
     line: int | None = None
     column: int | None = None
     field: str = ""
+    code: str = ""
 
     def __str__(self) -> str:
         where = self.path
@@ -54,7 +55,8 @@ class SpecProblem:
             if self.column is not None:
                 where += f":{self.column}"
         field = f" ({self.field})" if self.field else ""
-        return f"{where}: {self.message}{field}"
+        code = f" [{self.code}]" if self.code else ""
+        return f"{where}: {self.message}{field}{code}"
 
 
 class SpecError(JourneysError):

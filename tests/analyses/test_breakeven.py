@@ -16,8 +16,8 @@ from journeys.analyses.breakeven import (
     never_breaks_even_message,
     sensitivity,
 )
+from journeys.analyses.support_settings import Scenario, Support
 from journeys.errors import OptionsError
-from journeys.spec.models import Scenario, Support
 
 
 def test_horngren_cost_volume_profit_example() -> None:

@@ -73,14 +73,16 @@ def test_relative_data_paths_are_read_from_the_spec_folder(tmp_path: Path) -> No
 
 def test_an_unknown_key_is_located_at_its_key() -> None:
     text = VALID.replace("    channel: web\n", "    colour: web\n")
-    assert problems_of(text) == ["journey.yaml:15:5: unknown key 'colour' (touchpoints.0.colour)"]
+    assert problems_of(text) == [
+        "journey.yaml:15:5: unknown key 'colour' (touchpoints.0.colour) [unknown-key]"
+    ]
 
 
 def test_an_unknown_stage_names_the_known_ones() -> None:
     text = VALID.replace("stage: purchase", "stage: checkout")
     assert problems_of(text) == [
         "journey.yaml:20:12: unknown stage 'checkout'; the stages are consideration, purchase "
-        "(touchpoints.1.stage)"
+        "(touchpoints.1.stage) [unknown-stage]"
     ]
 
 
@@ -92,14 +94,18 @@ def test_every_cross_reference_problem_is_reported() -> None:
         "id: purchase\n    name: Purchase\ntouch", "id: consideration\n    name: P\ntouch"
     )
     found = problems_of(text)
-    assert "journey.yaml:9:9: id 'consideration' is used twice (stages.1.id)" in found
+    assert (
+        "journey.yaml:9:9: id 'consideration' is used twice (stages.1.id) [duplicate-id]" in found
+    )
     assert any("unknown touchpoint 'refund'" in problem for problem in found)
     assert len(found) == 3
 
 
 def test_a_missing_field_points_at_its_mapping() -> None:
     text = VALID.replace("    name: Big spender\n", "")
-    assert problems_of(text) == ["journey.yaml:26:5: 'name' is required (personas.0.name)"]
+    assert problems_of(text) == [
+        "journey.yaml:26:5: 'name' is required (personas.0.name) [missing-key]"
+    ]
 
 
 def test_a_condition_needs_exactly_one_test() -> None:
@@ -156,11 +162,12 @@ support:
 def test_the_support_section_is_checked_against_touchpoints_and_cost_lines() -> None:
     found = problems_of(VALID + SUPPORT)
     assert (
-        "journey.yaml:36:37: unknown touchpoint 'helpdesk' (support.contacts.touchpoints.1)"
-        in found
+        "journey.yaml:36:37: unknown touchpoint 'helpdesk'; the touchpoints are catalog, paid "
+        "(support.contacts.touchpoints.1) [unknown-touchpoint]" in found
     )
     assert (
-        "journey.yaml:39:14: cost line 'Team' is named twice (support.fixed_costs.1.name)" in found
+        "journey.yaml:39:14: cost line 'Team' is named twice (support.fixed_costs.1.name) "
+        "[duplicate-cost-line]" in found
     )
 
 

@@ -33,9 +33,9 @@ from journeys.analyses.support_effect import (
     support_uplift,
     volumes,
 )
+from journeys.analyses.support_settings import Scenario, Support
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
-from journeys.spec.models import Scenario, Support
 
 SENSITIVITY = 0.2
 

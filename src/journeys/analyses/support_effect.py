@@ -45,9 +45,9 @@ from journeys.analyses.definitions import (
     period_start,
     purchases,
 )
+from journeys.analyses.support_settings import Support, SupportContacts, SupportPeriod
 from journeys.data.reader import EventLog
 from journeys.errors import DataError, OptionsError
-from journeys.spec.models import Support, SupportContacts, SupportPeriod
 from journeys.spec.rules import rule_predicate
 
 HISTORY_BUCKETS = ((1, 1), (2, 2), (3, 3), (4, 6), (7, 12), (13, 24), (25, 10**9))

@@ -56,7 +56,7 @@ def build_command(entry: Entry, analysis: Analysis) -> typer.Typer:
     """A one-command Typer app for an analysis."""
     parameters = [_events_parameter(analysis), *_common_parameters()]
     parameters += [_field_parameter(name, info, analysis) for name, info in _fields(analysis)]
-    parameters += _reading_parameters()
+    parameters += reading_parameters()
     parameters += [
         _keyword(
             f"export_{name}",
@@ -75,7 +75,7 @@ def build_command(entry: Entry, analysis: Analysis) -> typer.Typer:
 
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__doc__ = _help(entry, analysis)
-    app = typer.Typer(rich_markup_mode=None)
+    app = typer.Typer(rich_markup_mode=None, add_completion=False)
     app.command(entry.command)(command)
     return app
 
@@ -236,7 +236,8 @@ def _choices(annotation: Any) -> list[str]:
     return []
 
 
-def _reading_parameters() -> list[inspect.Parameter]:
+def reading_parameters() -> list[inspect.Parameter]:
+    """Every reading option, as keyword parameters of a command."""
     parameters = []
     for role, info in Columns.model_fields.items():
         parameters.append(

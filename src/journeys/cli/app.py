@@ -21,23 +21,39 @@ from journeys.analyses.registry import ENTRIES
 from journeys.errors import JourneysError, OptionsError
 
 MULTI_VALUE_OPTIONS = ("--steps",)
+# The order a new user meets them: try the demo, describe your data, check it, report.
+FIRST_COMMANDS = ("demo", "init", "validate", "report")
+# Commands that read events without being analyses; built on first use (cli/commands.py).
+READING_COMMANDS = {
+    "validate": "Check a spec (and, with --events or its data section, the events against it).",
+    "init": "Write a starter spec from the data: columns found, events listed, stages to fill in.",
+    "report": "Write the self-contained HTML report: journey map, KPIs, funnel, paths, "
+    "retention, value.",
+}
 
 
 class AnalysesGroup(TyperGroup):
     """The root command: the commands defined here, and one per registered analysis."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return [entry.command for entry in ENTRIES] + [
-            name for name in super().list_commands(ctx) if name not in _analysis_commands()
-        ]
+        fixed = [*super().list_commands(ctx), *READING_COMMANDS]
+        first = [name for name in FIRST_COMMANDS if name in fixed]
+        rest = [name for name in fixed if name not in first and name not in _analysis_commands()]
+        return first + [entry.command for entry in ENTRIES] + rest
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
-        if command is not None or cmd_name not in _analysis_commands():
+        lazy = cmd_name in _analysis_commands() or cmd_name in READING_COMMANDS
+        if command is not None or not lazy:
             return command
         if getattr(ctx, "resilient_parsing", False) or _listing(ctx):
             return _summary_command(cmd_name)
-        command = analysis_command(cmd_name)
+        if cmd_name in READING_COMMANDS:
+            from journeys.cli.commands import build
+
+            command = build(cmd_name)
+        else:
+            command = analysis_command(cmd_name)
         self.add_command(command, cmd_name)
         return command
 
@@ -54,8 +70,8 @@ def _listing(ctx: Any) -> bool:
 def _summary_command(name: str) -> Any:
     from typer.core import TyperCommand
 
-    entry = next(entry for entry in ENTRIES if entry.command == name)
-    return TyperCommand(name=name, help=entry.summary, short_help=entry.summary)
+    summaries = {entry.command: entry.summary for entry in ENTRIES} | READING_COMMANDS
+    return TyperCommand(name=name, help=summaries[name], short_help=summaries[name])
 
 
 def analysis_command(name: str) -> Any:
@@ -121,7 +137,7 @@ def expand_multi_value_options(args: list[str]) -> list[str]:
     return expanded
 
 
-@app.command()
+@app.command(short_help="Print the JSON Schema of the spec, or of an analysis' result.")
 def schema(
     result: Annotated[
         str | None,
@@ -150,116 +166,9 @@ def schema(
     print(json.dumps(load(chosen.name).result.model_json_schema(), indent=2))
 
 
-@app.command()
-def validate(
-    spec: Annotated[Path, typer.Argument(help="The journey spec (YAML).")],
-    events: Annotated[str | None, typer.Option("--events", help="Check these events too.")] = None,
-) -> None:
-    """Check a spec (and, with --events or its data section, the events against it)."""
-    from journeys.spec.loader import load_spec
-
-    journey = load_spec(spec)
-    print(
-        f"{spec}: valid ({len(journey.stages)} stages, {len(journey.touchpoints)} touchpoints, "
-        f"{len(journey.personas)} personas, {len(journey.milestones)} milestones)"
-    )
-    if events is None and journey.data is None:
-        return
-    from journeys.analyses import runner
-    from journeys.cli.output import err, out
-    from journeys.cli.running import read
-    from journeys.data.options import ReadOptions
-
-    log = read(events, spec, ReadOptions())
-    names = runner.current().arrow(log.table.select("event").distinct())
-    present = set(names.column("event").to_pylist())
-    for touchpoint in journey.touchpoints:
-        if not set(touchpoint.events) & present:
-            err.print(
-                f"[yellow]warning:[/] touchpoint '{touchpoint.id}' matches no event", markup=True
-            )
-    out.print(f"events: {log.report.rows_used:,} used, {log.unmapped_events:,} match no touchpoint")
-
-
-@app.command()
-def init(
-    events: Annotated[str, typer.Argument(help="Events to describe.")],
-    output: Annotated[Path, typer.Option("--out", help="Where to write the spec.")] = Path(
-        "journey.yaml"
-    ),
-    customer_col: Annotated[
-        str | None, typer.Option("--customer-col", help="The customer id column.")
-    ] = None,
-    time_col: Annotated[
-        str | None, typer.Option("--time-col", help="The timestamp column.")
-    ] = None,
-    event_col: Annotated[
-        str | None, typer.Option("--event-col", help="The event name column.")
-    ] = None,
-    value_col: Annotated[
-        str | None, typer.Option("--value-col", help="Revenue or amount of the event.")
-    ] = None,
-    time_format: Annotated[
-        str | None, typer.Option("--time-format", help="How timestamps are written (%Y%m%d).")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-) -> None:
-    """Write a starter spec from the data: columns found, events listed, stages to fill in."""
-    from journeys.cli.output import out
-    from journeys.cli.running import read
-    from journeys.data.options import ReadOptions
-    from journeys.spec.starter import starter_spec
-
-    if output.exists() and not force:
-        raise OptionsError(f"{output} exists", hint="pass --force to overwrite it, or --out")
-    columns = {
-        "customer_id": customer_col,
-        "timestamp": time_col,
-        "event": event_col,
-        "value": value_col,
-    }
-    reading = ReadOptions(
-        columns={role: name for role, name in columns.items() if name},
-        **({"time_format": time_format} if time_format else {}),
-    )
-    log = read(events, None, reading)
-    output.write_text(starter_spec(log, events), encoding="utf-8")
-    out.print(
-        f"wrote {output}: fill in the stages and touchpoints, then `journeys validate {output}`"
-    )
-
-
-@app.command("report")
-def report_command(
-    spec: Annotated[Path, typer.Argument(help="The journey spec (YAML).")],
-    events: Annotated[
-        str | None, typer.Option("--events", help="Events (default: the spec's data.events).")
-    ] = None,
-    output: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
-        "report.html"
-    ),
-    skip_invalid: Annotated[
-        bool, typer.Option("--skip-invalid", help="Set aside (and count) unusable rows.")
-    ] = False,
-    engine: Annotated[
-        str | None, typer.Option("--engine", help="duckdb (default) or spark.")
-    ] = None,
-) -> None:
-    """Write the self-contained HTML report: journey map, KPIs, funnel, paths, retention, value."""
-    from journeys.cli.output import out, section_progress
-    from journeys.cli.running import read
-    from journeys.data.reader import reading_options
-    from journeys.report import write_report
-
-    values: dict[str, Any] = {"skip_invalid": True} if skip_invalid else {}
-    if engine is not None:
-        values["engine"] = engine
-    log = read(events, spec, reading_options(None, values))
-    write_report(log, output, progress=section_progress)
-    out.print(f"report written to {output.resolve()}")
-
-
-@app.command("demo")
+@app.command(
+    "demo", short_help="Generate the demo business, measure its journey, write the report."
+)
 def demo_command(
     folder: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path(
         "demo"

@@ -13,7 +13,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from journeys.errors import SpecError, SpecProblem
-from journeys.spec.models import CrossReferenceError, Location, Spec
+from journeys.spec.base import CrossReferenceError, Location
+from journeys.spec.models import Spec
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -27,25 +28,44 @@ def load_spec(path: str | Path) -> Spec:
     >>> [stage.id for stage in spec.stages]  # doctest: +SKIP
     ['awareness', 'consideration', 'purchase']
     """
+    return check_spec(path)[0]
+
+
+def check_spec(path: str | Path) -> tuple[Spec, list[SpecProblem]]:
+    """Read a spec like :func:`load_spec`, and also return its warnings, located in the file.
+
+    A warning (a stage no touchpoint leads to, no purchase milestone) does not stop the
+    spec from loading; ``journeys validate`` prints them.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(
-            [SpecProblem("the file does not exist", str(path))],
+            [SpecProblem("the file does not exist", str(path), code="no-file")],
             hint="check the path, or write a starter spec with `journeys init EVENTS`",
         ) from None
     except UnicodeDecodeError as error:
-        problem = SpecProblem(f"the file is not UTF-8 text ({error.reason})", str(path))
+        problem = SpecProblem(
+            f"the file is not UTF-8 text ({error.reason})", str(path), code="not-text"
+        )
         raise SpecError([problem]) from None
-    spec = parse_spec(text, str(path))
+    spec, document = _parse(text, str(path))
+    warnings = [
+        _problem(document, found.location, found.message, str(path), code=found.code)
+        for found in spec.warnings()
+    ]
     if spec.data is not None:
         spec = spec.model_copy(update={"data": _resolve_paths(spec.data, path.parent)})
-    return spec
+    return spec, warnings
 
 
 def parse_spec(text: str, path: str = "<spec>") -> Spec:
     """Validate a spec given as YAML text; ``path`` names it in messages."""
+    return _parse(text, path)[0]
+
+
+def _parse(text: str, path: str) -> tuple[Spec, Any]:
     yaml = YAML(typ="rt")
     try:
         document = yaml.load(text)
@@ -54,16 +74,19 @@ def parse_spec(text: str, path: str = "<spec>") -> Spec:
         line = mark.line + 1 if mark is not None else None
         column = mark.column + 1 if mark is not None else None
         message = f"not valid YAML: {error.problem or error.context}"
-        raise SpecError([SpecProblem(message, path, line, column)]) from None
+        raise SpecError([SpecProblem(message, path, line, column, code="yaml-syntax")]) from None
     if document is None:
         raise SpecError(
-            [SpecProblem("the file is empty", path)],
+            [SpecProblem("the file is empty", path, code="empty-spec")],
             hint="start from `journeys init EVENTS`, or see `journeys schema`",
         )
     if not isinstance(document, Mapping):
-        raise SpecError([SpecProblem("the spec must be a mapping of keys to values", path, 1, 1)])
+        problem = SpecProblem(
+            "the spec must be a mapping of keys to values", path, 1, 1, code="not-a-mapping"
+        )
+        raise SpecError([problem])
     try:
-        return Spec.model_validate(_plain(document))
+        return Spec.model_validate(_plain(document)), document
     except ValidationError as error:
         raise SpecError(_problems(error, document, path)) from None
 
@@ -88,25 +111,33 @@ def _problems(error: ValidationError, document: Any, path: str) -> list[SpecProb
         cause = (detail.get("ctx") or {}).get("error")
         location = tuple(detail["loc"])
         if isinstance(cause, CrossReferenceError):
-            for sub_location, message in cause.problems:
-                problems.append(_problem(document, location + sub_location, message, path))
+            for found in cause.problems:
+                at = location + found.location
+                problems.append(_problem(document, at, found.message, path, code=found.code))
             continue
         message = detail["msg"].removeprefix("Value error, ")
         unknown = detail["type"] == "extra_forbidden"
+        code = "invalid-value"
         if unknown:
-            message = f"unknown key '{location[-1]}'"
+            message, code = f"unknown key '{location[-1]}'", "unknown-key"
         elif detail["type"] == "missing":
-            message = f"'{location[-1]}' is required"
-        problems.append(_problem(document, location, message, path, at_key=unknown))
+            message, code = f"'{location[-1]}' is required", "missing-key"
+        problems.append(_problem(document, location, message, path, at_key=unknown, code=code))
     return problems
 
 
 def _problem(
-    document: Any, location: Location, message: str, path: str, *, at_key: bool = False
+    document: Any,
+    location: Location,
+    message: str,
+    path: str,
+    *,
+    at_key: bool = False,
+    code: str = "invalid-value",
 ) -> SpecProblem:
     line, column = _position(document, location, at_key=at_key)
     field = ".".join(str(part) for part in location)
-    return SpecProblem(message, path, line, column, field)
+    return SpecProblem(message, path, line, column, field, code)
 
 
 def _position(

@@ -8,46 +8,23 @@ loader can point at the line and column.
 
 from __future__ import annotations
 
-import datetime
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from journeys.analyses.support_settings import Support
 from journeys.data.options import ReadOptions
-
-Location = tuple[str | int, ...]
-
-Scalar = str | int | float | bool
-
-
-def _as_list(value: Any) -> Any:
-    """Accept a single value where a list is expected (``events: purchase``)."""
-    if isinstance(value, str | int | float | bool):
-        return [value]
-    return value
-
-
-Identifier = Annotated[
-    str,
-    Field(
-        pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$",
-        description="Letters, digits, '_' and '-', starting with a letter or '_'.",
-    ),
-]
-EventNames = Annotated[list[str], BeforeValidator(_as_list), Field(min_length=1)]
-
-
-class SpecModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class CrossReferenceError(ValueError):
-    """Problems between fields of a valid shape, each with the path it is about."""
-
-    def __init__(self, problems: list[tuple[Location, str]]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in problems))
+from journeys.spec.base import (
+    CrossReferenceError,
+    EventNames,
+    Identifier,
+    Names,
+    Problem,
+    Scalar,
+    Section,
+    SpecModel,
+)
 
 
 class Condition(SpecModel):
@@ -111,8 +88,8 @@ class Milestone(SpecModel):
 
     id: Identifier
     name: str
-    events: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
-    touchpoints: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+    events: Names = Field(default_factory=list)
+    touchpoints: Names = Field(default_factory=list)
     where: list[Condition] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -142,128 +119,6 @@ class DataSource(ReadOptions):
         return ReadOptions(**{name: getattr(self, name) for name in given})
 
 
-SupportPeriod = Literal["week", "month", "quarter"]
-
-
-class CostLine(SpecModel):
-    """A named fixed cost of the support operation per period (salaries, tools, training)."""
-
-    name: str = Field(min_length=1)
-    amount: float = Field(ge=0, description="Cost per period.")
-    channel: str | None = Field(
-        default=None, description="The support channel this cost belongs to, if only one."
-    )
-
-
-class VariableCosts(SpecModel):
-    """Costs that grow with the customers supported and the contacts they make."""
-
-    per_customer: float = Field(default=0.0, ge=0, description="Per supported customer.")
-    per_contact: dict[str, float] = Field(
-        default_factory=dict, description="Cost of one contact, by channel (chat, phone, ...)."
-    )
-    contacts_per_customer: dict[str, float] = Field(
-        default_factory=dict,
-        description="Contacts per supported customer and period by channel; measured from the "
-        "events when they are given, so only needed without data.",
-    )
-
-
-class SupportContacts(SpecModel):
-    """Which events are support contacts: touchpoints and/or event names."""
-
-    touchpoints: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
-    events: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _something_to_match(self) -> SupportContacts:
-        if not self.events and not self.touchpoints:
-            raise ValueError("give 'touchpoints' or 'events' (or both)")
-        return self
-
-
-class Scenario(SpecModel):
-    """A change to the support operation, compared side by side with today."""
-
-    name: str = Field(min_length=1)
-    description: str = ""
-    fixed_costs: dict[str, float] = Field(
-        default_factory=dict,
-        description="Fixed cost lines to add or change (by name); 0 removes a line.",
-    )
-    per_contact: dict[str, float] = Field(
-        default_factory=dict, description="New cost of one contact, by channel."
-    )
-    contacts_factor: float = Field(
-        default=1.0, ge=0, description="Multiplies contacts per customer (0.7: 30% deflected)."
-    )
-    per_customer: float | None = Field(default=None, ge=0)
-    value_per_customer: float | None = Field(default=None)
-    value_factor: float = Field(default=1.0, ge=0, description="Multiplies the value.")
-
-
-class SupportChange(SpecModel):
-    """A change to support (a chatbot, a second shift) whose impact to measure.
-
-    Give its ``date`` (periods before it are compared with as many after it), or the two
-    windows to compare as ``before`` and ``after``: each a first and a last day.
-    """
-
-    name: str = Field(min_length=1)
-    date: datetime.date | None = None
-    before: Annotated[list[datetime.date], Field(min_length=2, max_length=2)] | None = None
-    after: Annotated[list[datetime.date], Field(min_length=2, max_length=2)] | None = None
-
-    @model_validator(mode="after")
-    def _date_or_windows(self) -> SupportChange:
-        windows = self.before is not None and self.after is not None
-        partial = (self.before is None) != (self.after is None)
-        if partial or windows == (self.date is not None):
-            raise ValueError("give 'date', or both 'before' and 'after' ([first day, last day])")
-        if self.before is not None and self.after is not None:
-            if self.before[0] > self.before[1] or self.after[0] > self.after[1]:
-                raise ValueError("each window runs from its first day to its last day")
-            if self.before[1] >= self.after[0]:
-                raise ValueError("the 'before' window must end before the 'after' window starts")
-        return self
-
-    def windows(
-        self,
-    ) -> tuple[tuple[datetime.date, datetime.date], tuple[datetime.date, datetime.date]] | None:
-        """The two windows to compare, when given."""
-        if self.before is None or self.after is None:
-            return None
-        return (self.before[0], self.before[1]), (self.after[0], self.after[1])
-
-
-class Support(SpecModel):
-    """The post-purchase support operation: its costs, contacts, value and scenarios."""
-
-    period: SupportPeriod = "month"
-    contacts: SupportContacts
-    csat: SupportContacts | None = Field(
-        default=None, description="Which events carry the CSAT score of support contacts."
-    )
-    fixed_costs: list[CostLine] = Field(default_factory=list)
-    variable_costs: VariableCosts = Field(default_factory=VariableCosts)
-    value_per_customer: float | Literal["estimate"] = Field(
-        default="estimate",
-        description="What a supported customer brings per period (revenue or gross profit "
-        "that support keeps), or 'estimate' to measure it from the events.",
-    )
-    margin: float = Field(
-        default=1.0, gt=0, le=1, description="Share of revenue that is gross profit."
-    )
-    outcome_periods: int = Field(
-        default=3, ge=1, le=24, description="Periods after a contact in which outcomes count."
-    )
-    measure_periods: int = Field(
-        default=6, ge=1, description="Recent complete periods over which volumes are averaged."
-    )
-    scenarios: list[Scenario] = Field(default_factory=list)
-    changes: list[SupportChange] = Field(default_factory=list)
-
-
 class Spec(SpecModel):
     """A customer journey: its stages, touchpoints, personas and milestones."""
 
@@ -277,49 +132,26 @@ class Spec(SpecModel):
     support: Support | None = None
 
     @model_validator(mode="after")
-    def _cross_references(self) -> Spec:
-        problems: list[tuple[Location, str]] = []
-        for section in ("stages", "touchpoints", "personas", "milestones"):
-            seen: set[str] = set()
-            for index, item in enumerate(getattr(self, section)):
-                if item.id in seen:
-                    problems.append(((section, index, "id"), f"id '{item.id}' is used twice"))
-                seen.add(item.id)
-        stage_ids = list(dict.fromkeys(stage.id for stage in self.stages))
-        for index, touchpoint in enumerate(self.touchpoints):
-            if touchpoint.stage not in stage_ids:
-                known = ", ".join(stage_ids)
-                message = f"unknown stage '{touchpoint.stage}'; the stages are {known}"
-                problems.append((("touchpoints", index, "stage"), message))
-        touchpoint_ids = {touchpoint.id for touchpoint in self.touchpoints}
-        for index, milestone in enumerate(self.milestones):
-            for position, name in enumerate(milestone.touchpoints):
-                if name not in touchpoint_ids:
-                    problems.append(
-                        (
-                            ("milestones", index, "touchpoints", position),
-                            f"unknown touchpoint '{name}'",
-                        )
-                    )
-        if self.support is not None:
-            for part in ("contacts", "csat"):
-                chosen = getattr(self.support, part)
-                for position, name in enumerate(chosen.touchpoints if chosen else []):
-                    if name not in touchpoint_ids:
-                        problems.append(
-                            (
-                                ("support", part, "touchpoints", position),
-                                f"unknown touchpoint '{name}'",
-                            )
-                        )
-            names = [line.name for line in self.support.fixed_costs]
-            for index, name in enumerate(names):
-                if name in names[:index]:
-                    location = ("support", "fixed_costs", index, "name")
-                    problems.append((location, f"cost line '{name}' is named twice"))
-        if problems:
-            raise CrossReferenceError(problems)
+    def _checks(self) -> Spec:
+        errors = [problem for problem in self.problems() if problem.severity == "error"]
+        if errors:
+            raise CrossReferenceError(errors)
         return self
+
+    def problems(self) -> list[Problem]:
+        """What the checks find: the core journey's, then each section's, in order."""
+        from journeys.spec.checks import CORE_CHECKS
+
+        checks = list(CORE_CHECKS)
+        for name in type(self).model_fields:
+            section = getattr(self, name)
+            if isinstance(section, Section):
+                checks.extend(section.checks)
+        return [problem for check in checks for problem in check().problems(self)]
+
+    def warnings(self) -> list[Problem]:
+        """Problems that do not stop the spec from loading but deserve a look."""
+        return [problem for problem in self.problems() if problem.severity == "warning"]
 
     def stage(self, stage_id: str) -> Stage:
         """The stage with this id."""
