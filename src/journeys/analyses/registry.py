@@ -1,9 +1,12 @@
 """The one list of analyses: every face of journeys (Python, CLI, report, docs) is derived from it.
 
-An entry is light (a name, a module and a line of help) so that ``journeys --help``
-lists every analysis without importing the engine. Its module holds the rest as
-``ANALYSIS``: the parameters model, the typed result, the function that runs it, its
-figures and what it needs. Adding an analysis is one module, its plot and one entry.
+An entry is light (a name, a module, a line of help and how the report shows it) so that
+``journeys --help`` lists every analysis without importing the engine. Its module holds
+the rest as ``ANALYSIS``: the parameters model, the typed result, the function that runs
+it, its figures and what it needs. Adding an analysis is one module, its plot and one
+entry. The report's sections are the entries with a :class:`ReportSection`, in the order
+of :data:`ENTRIES`, which is the order a reader takes: headline numbers, the map, what
+stands out, then each analysis in depth.
 """
 
 from __future__ import annotations
@@ -14,11 +17,60 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from journeys.errors import OptionsError
+
 if TYPE_CHECKING:
     from plotly.graph_objects import Figure
 
     from journeys.analyses.base import Params, Result
     from journeys.data.reader import EventLog
+    from journeys.spec.models import Spec
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """How the report shows an analysis: a heading and a template fed with its result.
+
+    Parameters
+    ----------
+    title
+        The section's heading.
+    template
+        The template under ``journeys/report/templates/sections/`` that renders the result.
+    params
+        ``(spec) -> values`` of the parameters the report runs the analysis with; without
+        it, the analysis' defaults.
+    figures
+        Whether the section shows the analysis' figures (the template places them).
+    """
+
+    title: str
+    template: str
+    params: Callable[[Spec], dict[str, Any]] | None = None
+    figures: bool = True
+
+    def params_for(self, spec: Spec) -> dict[str, Any]:
+        """The parameter values the report runs the analysis with on ``spec``."""
+        return self.params(spec) if self.params is not None else {}
+
+
+def stage_funnel(spec: Spec) -> dict[str, Any]:
+    """The funnel through the spec's stages, by persona when the spec has personas."""
+    if len(spec.stages) < 2:
+        raise OptionsError(
+            "a funnel through the stages needs at least two stages in the spec",
+            hint="add the stages of the journey to the spec's `stages:` section",
+            code="needs-spec",
+        )
+    return {
+        "steps": [f"stage:{stage.id}" for stage in spec.stages],
+        "by": "persona" if spec.personas else None,
+    }
+
+
+def _paths_after_purchase(spec: Spec) -> dict[str, Any]:
+    anchor = "purchase" if spec.milestone("purchase") is not None else None
+    return {"start": anchor, "depth": 4, "top": 10, "level": "touchpoint", "collapse_repeats": True}
 
 
 @dataclass(frozen=True)
@@ -26,13 +78,15 @@ class Entry:
     """An analysis as the registry lists it, before its module is imported.
 
     ``name`` is its Python function, ``command`` its CLI command; ``stem`` prefixes its
-    parameters and result classes (``Funnel`` gives ``FunnelParams``, ``FunnelResult``).
+    parameters and result classes (``Funnel`` gives ``FunnelParams``, ``FunnelResult``);
+    ``report`` is its section of the HTML report, if it has one.
     """
 
     name: str
     command: str
     stem: str
     summary: str
+    report: ReportSection | None = None
 
     @property
     def module(self) -> str:
@@ -51,54 +105,75 @@ ENTRIES: tuple[Entry, ...] = (
         "kpis",
         "Kpi",
         "Headline numbers: customers, events, stage reach, purchases, revenue.",
+        ReportSection("Key numbers", "kpis.html.j2"),
     ),
     Entry(
         "journey_map",
         "map",
         "JourneyMap",
         "Every touchpoint under its stage: volume, conversion to the next stage, score.",
+        ReportSection("Journey map", "journey_map.html.j2", figures=False),
+    ),
+    Entry(
+        "findings",
+        "findings",
+        "Findings",
+        "What stands out, in words: the persona that drops off, the slowest hand-off, "
+        "whether support pays for itself.",
+        ReportSection("Findings", "findings.html.j2"),
     ),
     Entry(
         "funnel",
         "funnel",
         "Funnel",
         "Customers through a sequence of steps: conversion, drop-off, time between steps.",
-    ),
-    Entry(
-        "step_matrix",
-        "steps",
-        "StepMatrix",
-        "The step matrix: share of customers whose k-th event is each event (and ENDED).",
+        ReportSection("Funnel through the stages", "funnel.html.j2", stage_funnel),
     ),
     Entry(
         "paths",
         "paths",
         "Paths",
         "The most common paths after or before a step.",
+        ReportSection("Paths", "paths.html.j2", _paths_after_purchase),
+    ),
+    Entry(
+        "step_matrix",
+        "steps",
+        "StepMatrix",
+        "The step matrix: share of customers whose k-th event is each event (and ENDED).",
+        ReportSection(
+            "Step matrix",
+            "step_matrix.html.j2",
+            lambda spec: {"max_steps": 10, "level": "touchpoint", "collapse_repeats": True},
+        ),
     ),
     Entry(
         "transitions",
         "transitions",
         "Transitions",
         "What follows what: transitions between consecutive events, with shares and times.",
+        ReportSection("What follows what", "transitions.html.j2"),
     ),
     Entry(
         "loops",
         "loops",
         "Loops",
         "Customers who come back to an earlier stage of the journey, and how often.",
+        ReportSection("Loops", "loops.html.j2"),
     ),
     Entry(
         "retention",
         "retention",
         "Retention",
         "Cohort retention by day, week or month; repeat purchase; new versus existing revenue.",
+        ReportSection("Retention", "retention.html.j2", lambda spec: {"period": "month"}),
     ),
     Entry(
         "timing",
         "timing",
         "Timing",
         "Time from the first entry of one stage (or step) to the first entry of the next.",
+        ReportSection("Time between stages", "timing.html.j2"),
     ),
     Entry(
         "clv",
@@ -106,6 +181,17 @@ ENTRIES: tuple[Entry, ...] = (
         "Clv",
         "Customer lifetime value: BG/NBD, Pareto/NBD and Gamma-Gamma, per customer, checked "
         "on a holdout.",
+        ReportSection("Customer lifetime value", "clv.html.j2", lambda spec: {"time_unit": "week"}),
+    ),
+    Entry(
+        "clv_check",
+        "clv-check",
+        "ClvCheck",
+        "Checks the customer-value models on data they did not see: fitted on the first part "
+        "of the purchases, their predictions against what customers bought after.",
+        ReportSection(
+            "Checking the value model", "clv_check.html.j2", lambda spec: {"time_unit": "week"}
+        ),
     ),
     Entry(
         "breakeven",
@@ -113,8 +199,14 @@ ENTRIES: tuple[Entry, ...] = (
         "Breakeven",
         "Break-even of post-purchase support: customers needed, margin of safety, "
         "scenarios, measured effects.",
+        ReportSection("Support: break-even and impact", "breakeven.html.j2"),
     ),
 )
+
+
+def report_sections() -> list[tuple[Entry, ReportSection]]:
+    """The report's sections, in reading order."""
+    return [(candidate, candidate.report) for candidate in ENTRIES if candidate.report is not None]
 
 
 @dataclass(frozen=True)
