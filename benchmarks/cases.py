@@ -28,17 +28,17 @@ def journeys_funnel(events: EventLog) -> Answer:
 
 def journeys_step_matrix(events: EventLog) -> Answer:
     result = journeys.step_matrix(events, journeys.StepMatrixParams(max_steps=MAX_STEPS))
-    shares = result.shares.drop(index="ENDED")
     return {
-        f"{event}@{position}": round(float(share) * result.customers)
-        for event, row in shares.iterrows()
-        for position, share in row.items()
+        f"{event}@{position}": round(share * result.customers)
+        for event, row in result.shares.items()
+        if event != "ENDED"
+        for position, share in zip(result.positions, row, strict=True)
         if share > 0
     }
 
 
 def journeys_transitions(events: EventLog) -> Answer:
-    table = journeys.transitions(events).table
+    table = journeys.transitions(events).transitions
     return {
         f"{row['from']}>{row['to']}": [int(row["transitions"]), int(row["customers"])]
         for row in table.to_dict(orient="records")
@@ -58,7 +58,7 @@ def journeys_retention(events: EventLog) -> Answer:
     result = journeys.retention(events, journeys.RetentionParams(period="month"))
     return {
         f"{row['cohort']}+{row['period']}": int(row["customers"])
-        for row in result.cohorts.to_dict(orient="records")
+        for row in result.to_pandas().to_dict(orient="records")
         if row["customers"]
     }
 

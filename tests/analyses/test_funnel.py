@@ -10,6 +10,7 @@ import pytest
 from ibis.backends import BaseBackend
 
 from journeys.analyses.funnel import FunnelParams, FunnelStep, funnel
+from journeys.analyses.runner import Runner
 from journeys.data.mapping import apply_spec
 from journeys.data.reader import EventLog, read_events
 from journeys.errors import OptionsError
@@ -67,6 +68,32 @@ def test_without_times_the_counts_stay_and_the_times_are_null(
     pd.testing.assert_frame_equal(
         result.steps.drop(columns=time_columns), timed.drop(columns=time_columns)
     )
+
+
+@pytest.mark.parametrize("mode", ["ordered", "strict"])
+def test_without_times_no_query_measures_them(shop_events: EventLog, mode: str) -> None:
+    def queries(times: bool) -> str:
+        shown: list[str] = []
+        with Runner(show_sql=shown.append, remember=False):
+            funnel(shop_events, FunnelParams(steps=SHOP_STEPS, mode=mode, times=times))
+        return "\n".join(shown).lower()
+
+    timed, untimed = queries(True), queries(False)
+    assert "quantile" in timed
+    assert "gap1" in timed
+    assert "quantile" not in untimed
+    assert "gap" not in untimed
+    # Without a breakdown, no breakdown value is carried or aggregated either.
+    assert "by_value" not in untimed
+    # The ordered funnel's one range window per step, and no second one for the times.
+    if mode == "ordered":
+        assert untimed.count(" over ") < timed.count(" over ")
+
+
+def test_an_any_order_funnel_has_no_times(shop_events: EventLog) -> None:
+    steps = ["delivery_choice", "payment_choice", "cart"]
+    result = funnel(shop_events, FunnelParams(steps=steps, mode="any", times=True))
+    assert result.steps["median_seconds_from_previous"].isna().all()
 
 
 @pytest.mark.parametrize("interval", ["2m", "1h"])

@@ -37,7 +37,7 @@ from journeys.analyses import runner
 from journeys.analyses.base import Params, Result, Row, TableOf, frame_of, number
 from journeys.analyses.matching import Matcher
 from journeys.analyses.registry import Analysis, Option
-from journeys.data.reader import EventLog
+from journeys.data.reader import NUMBERING, EventLog
 from journeys.errors import OptionsError
 from journeys.params import Duration, microseconds, parse_duration
 
@@ -241,7 +241,7 @@ class FunnelContext:
             f"x{j}": matcher.predicate(exclusion.event)
             for j, exclusion in enumerate(params.exclusions)
         }
-        by = _breakdown_column(table, params.by, events)
+        by = {"by_value": _breakdown_column(table, params.by, events)} if params.by else {}
         # Window operators carry every column they are given: the event name is only needed
         # to order events at the same time in a strict funnel.
         keys = ["event"] if params.mode == "strict" else []
@@ -249,7 +249,7 @@ class FunnelContext:
             "customer_id",
             "timestamp_us",
             *keys,
-            by_value=by,
+            **by,
             **flags,
             **exclusions,
         )
@@ -259,9 +259,7 @@ class FunnelContext:
         return cls(params=params, table=marked.filter(relevant), all_events=marked)
 
 
-def _breakdown_column(table: ibis.Table, by: str | None, events: EventLog) -> ibis.Value:
-    if by is None:
-        return ibis.null("string")
+def _breakdown_column(table: ibis.Table, by: str, events: EventLog) -> ibis.Value:
     if by not in table.columns:
         if by == "persona":
             raise OptionsError(
@@ -269,7 +267,7 @@ def _breakdown_column(table: ibis.Table, by: str | None, events: EventLog) -> ib
                 hint="pass --spec SPEC whose `personas:` section describes them",
                 code="unknown-column",
             )
-        internal = {"timestamp_us", "touchpoint_channel"}
+        internal = {"timestamp_us", "touchpoint_channel", *NUMBERING}
         listing = ", ".join(c for c in table.columns if c not in internal)
         raise OptionsError(
             f"cannot break down by '{by}': the events have no such column; they have: {listing}",
@@ -283,8 +281,9 @@ class FunnelKind:
     """How a customer's events reach each step; subclasses are the funnel modes.
 
     ``per_customer`` returns one row per customer who entered the funnel, with
-    ``by_value``, ``reached{k}`` (bool) and ``gap{k}`` (microseconds since the previous
-    step, on the customer's first arrival at step ``k``).
+    ``reached{k}`` (bool), with a breakdown ``by_value``, and with times ``gap{k}`` for
+    each later step (microseconds since the previous step, on the customer's first
+    arrival at step ``k``). Without times, no query measures them.
     """
 
     def __init__(self, context: FunnelContext) -> None:
@@ -294,22 +293,22 @@ class FunnelKind:
 
     def per_customer(self) -> ibis.Table:
         table = self.arrivals()
-        aggregates: dict[str, Any] = {
-            "by_value": table.by_value.argmin(table.timestamp_us, where=table.a0.notnull())
-        }
+        aggregates: dict[str, Any] = {}
+        if self.params.by:
+            aggregates["by_value"] = table.by_value.argmin(
+                table.timestamp_us, where=table.a0.notnull()
+            )
         for k in range(self.count):
             arrived = table[f"a{k}"].notnull()
             aggregates[f"reached{k}"] = arrived.any()
-            aggregates[f"gap{k}"] = (
-                table[f"gap{k}"].argmin(table.timestamp_us, where=arrived)
-                if self.params.times
-                else NULL_INT
-            )
+            if self.params.times and k:
+                aggregates[f"gap{k}"] = table[f"gap{k}"].argmin(table.timestamp_us, where=arrived)
         per_customer = table.group_by("customer_id").aggregate(**aggregates)
         return per_customer.filter(per_customer.reached0)
 
     def arrivals(self) -> ibis.Table:
-        """Events with ``a{k}`` (non-null where the event completes step k) and ``gap{k}``."""
+        """Events with ``a{k}`` (non-null where the event completes step k) and, with
+        times, ``gap{k}`` for each later step."""
         raise NotImplementedError
 
 
@@ -335,9 +334,7 @@ class OrderedFunnel(FunnelKind):
         table = self.context.table
         window_us = self.params.window_us()
         ts = table.timestamp_us
-        table = table.mutate(
-            a0=table.m0.ifelse(ts, NULL_INT), gap0=NULL_INT, c0=table.m0.ifelse(ts, NULL_INT)
-        )
+        table = table.mutate(a0=table.m0.ifelse(ts, NULL_INT), c0=table.m0.ifelse(ts, NULL_INT))
         segments = self._exclusion_segments(table)
         table = table.mutate(**segments)
         for k in range(1, self.count):
@@ -355,11 +352,11 @@ class OrderedFunnel(FunnelKind):
             arrived = table[f"m{k}"] & anchor.notnull()
             if window_us is not None:
                 arrived &= (table.timestamp_us - anchor) <= window_us
-            gap = NULL_INT
+            columns = {f"a{k}": arrived.ifelse(anchor, NULL_INT)}
             if self.params.times:
                 latest = previous.notnull().ifelse(table.timestamp_us, NULL_INT).max().over(frame)
-                gap = arrived.ifelse(table.timestamp_us - latest, NULL_INT)
-            table = table.mutate(**{f"a{k}": arrived.ifelse(anchor, NULL_INT), f"gap{k}": gap})
+                columns[f"gap{k}"] = arrived.ifelse(table.timestamp_us - latest, NULL_INT)
+            table = table.mutate(**columns)
             carried = table[f"a{k}"]
             if step.optional:
                 carried = _best(carried, table[f"c{k - 1}"])
@@ -390,9 +387,7 @@ class StrictFunnel(FunnelKind):
         table = self.context.all_events
         ts = table.timestamp_us
         window_us = self.params.window_us()
-        table = table.mutate(
-            a0=table.m0.ifelse(ts, NULL_INT), gap0=NULL_INT, c0=table.m0.ifelse(ts, NULL_INT)
-        )
+        table = table.mutate(a0=table.m0.ifelse(ts, NULL_INT), c0=table.m0.ifelse(ts, NULL_INT))
         order = ibis.window(group_by="customer_id", order_by=["timestamp_us", "event"])
         table = table.mutate(previous_us=table.timestamp_us.lag().over(order))
         for k in range(1, self.count):
@@ -404,12 +399,10 @@ class StrictFunnel(FunnelKind):
                 arrived &= (table.timestamp_us - anchor) <= window_us
             if step.max_interval is not None:
                 arrived &= gap <= microseconds(step.max_interval)
-            table = table.mutate(
-                **{
-                    f"a{k}": arrived.ifelse(anchor, NULL_INT),
-                    f"gap{k}": arrived.ifelse(gap, NULL_INT),
-                }
-            )
+            columns = {f"a{k}": arrived.ifelse(anchor, NULL_INT)}
+            if self.params.times:
+                columns[f"gap{k}"] = arrived.ifelse(gap, NULL_INT)
+            table = table.mutate(**columns)
             carried = table[f"a{k}"]
             if step.optional:
                 carried = _best(carried, table[f"c{k - 1}"])
@@ -435,10 +428,11 @@ class AnyOrderFunnel(FunnelKind):
             done += next_time.notnull().cast("int64")
         table = table.mutate(done=done)
         best = table.done.max()
-        aggregates: dict[str, Any] = {"by_value": table.by_value.argmin(table.timestamp_us)}
+        aggregates: dict[str, Any] = {}
+        if self.params.by:
+            aggregates["by_value"] = table.by_value.argmin(table.timestamp_us)
         for k in range(self.count):
             aggregates[f"reached{k}"] = best >= k + 1
-            aggregates[f"gap{k}"] = NULL_INT
         return table.group_by("customer_id").aggregate(**aggregates)
 
 
@@ -451,10 +445,12 @@ FUNNELS: dict[FunnelMode, type[FunnelKind]] = {
 
 def _summarise(per_customer: ibis.Table, params: FunnelParams, *, by: bool) -> pd.DataFrame:
     aggregates: dict[str, Any] = {}
+    # An any-order funnel has no previous step to time from.
+    timed = params.times and params.mode != "any"
     for k in range(len(params.steps)):
         reached = per_customer[f"reached{k}"]
         aggregates[f"customers{k}"] = reached.cast("int64").sum()
-        if params.times and k:
+        if timed and k:
             seconds = per_customer[f"gap{k}"] / 1e6
             aggregates[f"median{k}"] = seconds.quantile(0.5, where=reached)
             aggregates[f"p90{k}"] = seconds.quantile(0.9, where=reached)

@@ -2,7 +2,8 @@
 
 Top paths follow each customer from the first time they do the anchor event for
 ``depth`` steps (or lead up to it), keep the ``top`` most common paths and group the
-rest as ``other``.
+rest as ``other``. By event, the positions are those numbered when the events were read:
+a path is a join on each customer's first anchor and a group-by, with no sort.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pydantic import Field, model_validator
 from journeys.analyses import runner
 from journeys.analyses.base import Params, Result, Row, TableOf
 from journeys.analyses.matching import Matcher
+from journeys.analyses.positions import positioned
 from journeys.analyses.registry import Analysis, Option
-from journeys.analyses.sequences import Level, labelled, numbered
+from journeys.analyses.sequences import Level
 from journeys.data.reader import EventLog
 
 END = "END"
@@ -85,34 +87,12 @@ def paths(events: EventLog, params: PathsParams | None = None) -> PathsResult:
     params = params or PathsParams()
     anchor_name = params.start or params.end
     extra = {"anchor": Matcher(events).predicate(anchor_name)} if anchor_name else {}
-    table = numbered(
-        labelled(events, params.level, collapse_repeats=params.collapse_repeats, extra=extra)
-    )
-    if anchor_name is None:
-        is_anchor = table.position == 1
-    else:
-        first = table.anchor.ifelse(table.position, ibis.null("int64")).min()
-        is_anchor = table.position == first.over(ibis.window(group_by="customer_id"))
+    table = positioned(events, params.level, collapse_repeats=params.collapse_repeats, extra=extra)
     backwards = params.end is not None
-    filler = START if backwards else END
-    order = ibis.window(group_by="customer_id", order_by="position")
-    offsets = range(params.depth + 1)
-    columns = {
-        f"n{j}": (table.node.lag(j) if backwards else table.node.lead(j))
-        .over(order)
-        .fill_null(filler)
-        for j in offsets
-        if j
-    }
-    walks = table.mutate(is_anchor=is_anchor, n0=table.node, **columns)
-    walks = walks.filter(walks.is_anchor)
-    if backwards:
-        walks = walks.rename({f"p{j}": f"n{params.depth - j}" for j in offsets})
-        names = [f"p{j}" for j in offsets]
-    else:
-        names = [f"n{j}" for j in offsets]
+    names = _step_names(params)
+    walks = _walks(table, params, anchored=anchor_name is not None)
     run = runner.current()
-    walks = run.cached(walks.select(*names))
+    walks = run.cached(walks)
     customers = int(run.scalar(walks.count()))
     ranked = walks.group_by(names).aggregate(customers=walks.count())
     top = run.frame(ranked.order_by([ibis.desc("customers"), *names]).limit(params.top))
@@ -132,6 +112,41 @@ def paths(events: EventLog, params: PathsParams | None = None) -> PathsResult:
     path_table["share"] = path_table["customers"] / customers if customers else 0.0
     flows = _flows(walks, names, params)
     return PathsResult(params=params, paths=path_table, flows=flows, customers=customers)
+
+
+def _walks(table: ibis.Table, params: PathsParams, *, anchored: bool) -> ibis.Table:
+    """One row per customer followed: the labels at each step of their path from (or to)
+    the anchor (:func:`_step_names`); ``END`` (``START``) where the path has no more events.
+
+    The customer's first anchor is a minimum per customer; the steps around it are the
+    events whose positions lie within ``depth`` of it, spread into columns by a group-by.
+    """
+    backwards = params.end is not None
+    if anchored:
+        anchors = table.filter(table.anchor)
+        firsts = anchors.group_by("customer_id").aggregate(first=anchors.position.min())
+        near = table.select("customer_id", "node", "position").join(firsts, "customer_id")
+        offset = (near.first - near.position) if backwards else (near.position - near.first)
+    else:
+        near = table.filter(table.position <= params.depth + 1)
+        offset = near.position - 1
+    near = near.select("customer_id", "node", offset=offset)
+    near = near.filter((near.offset >= 0) & (near.offset <= params.depth))
+    filler = START if backwards else END
+    names = _step_names(params)
+    walks = near.group_by("customer_id").aggregate(
+        **{
+            name: near.node.max(where=near.offset == (params.depth - i if backwards else i))
+            for i, name in enumerate(names)
+        }
+    )
+    return walks.select(**{name: walks[name].fill_null(filler) for name in names})
+
+
+def _step_names(params: PathsParams) -> list[str]:
+    """``n0`` (the anchor) .. ``n{depth}`` after it; ``p0`` .. ``p{depth}`` (the anchor) before."""
+    prefix = "p" if params.end is not None else "n"
+    return [f"{prefix}{j}" for j in range(params.depth + 1)]
 
 
 def _trim(nodes: list[str], backwards: bool) -> list[str]:

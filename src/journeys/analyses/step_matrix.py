@@ -3,6 +3,9 @@
 Position 1 is each customer's first event. The ``ENDED`` row is the share of customers
 whose path is already over at that position (it has fewer events), so every column
 sums to 1 (as in retentioneering's step matrix).
+
+By event, the positions are those numbered when the events were read: the matrix is a
+filter and a count, with no sort.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from pydantic import Field
 
 from journeys.analyses import runner
 from journeys.analyses.base import Params, Result
+from journeys.analyses.positions import positioned
 from journeys.analyses.registry import Analysis
-from journeys.analyses.sequences import Level, labelled, numbered
+from journeys.analyses.sequences import Level
 from journeys.data.reader import EventLog
 
 ENDED = "ENDED"
@@ -67,7 +71,7 @@ def step_matrix(events: EventLog, params: StepMatrixParams | None = None) -> Ste
     >>> step_matrix(events, StepMatrixParams(max_steps=6)).shares  # doctest: +SKIP
     """
     params = params or StepMatrixParams()
-    table = numbered(labelled(events, params.level, collapse_repeats=params.collapse_repeats))
+    table = positioned(events, params.level, collapse_repeats=params.collapse_repeats)
     early = table.filter(table.position <= params.max_steps)
     counts = runner.current().frame(
         early.group_by(["node", "position"]).aggregate(customers=early.count())

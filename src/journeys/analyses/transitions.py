@@ -2,7 +2,8 @@
 
 Each pair of consecutive events of a customer is a transition: how often ``from`` is
 followed by ``to``, by how many customers, what share of everything that follows
-``from`` it is, and the median time between them.
+``from`` it is, and the median time between them. By event, the pairs are read from each
+event's previous event, stored when the events were read.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from pydantic import Field
 
 from journeys.analyses import runner
 from journeys.analyses.base import Params, Result, Row, TableOf
+from journeys.analyses.positions import consecutive
 from journeys.analyses.registry import Analysis
-from journeys.analyses.sequences import Level, labelled, order_keys
+from journeys.analyses.sequences import Level
 from journeys.data.reader import EventLog
 
 
@@ -56,17 +58,11 @@ def transitions(events: EventLog, params: TransitionsParams | None = None) -> Tr
     >>> transitions(events).transitions.head(3)  # doctest: +SKIP
     """
     params = params or TransitionsParams()
-    table = labelled(events, params.level, collapse_repeats=params.collapse_repeats)
-    order = ibis.window(group_by="customer_id", order_by=order_keys(table))
-    pairs = table.mutate(
-        to=table.node.lead().over(order),
-        seconds=(table.timestamp_us.lead().over(order) - table.timestamp_us) / 1e6,
-    )
-    pairs = pairs.filter(pairs.to.notnull())
-    counted = pairs.group_by(source=pairs.node, to=pairs.to).aggregate(
+    pairs = consecutive(events, params.level, collapse_repeats=params.collapse_repeats)
+    counted = pairs.group_by(["source", "to"]).aggregate(
         transitions=pairs.count(),
         customers=pairs.customer_id.nunique(),
-        median_seconds=pairs.seconds.quantile(0.5),
+        median_seconds=(pairs.gap_us / 1e6).quantile(0.5),
     )
     from_total = counted.transitions.sum().over(ibis.window(group_by="source"))
     counted = counted.mutate(share_of_from=counted.transitions / from_total)

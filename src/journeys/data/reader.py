@@ -6,6 +6,11 @@ key for windows on every engine), ``event`` (string), the optional ``value``,
 ``channel`` and ``satisfaction``, and every other column of the source under its own
 name. Rows that cannot be used are an error, or, when asked, set aside and counted;
 exact duplicates are counted and only removed when asked.
+
+Each customer's events are numbered once, when the table is built (:data:`NUMBERING`):
+``position`` (1 for the customer's first event), ``previous_event``, ``next_event`` and
+``since_previous_us`` (microseconds since the customer's previous event). The path
+analyses read these instead of each sorting every event again.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ if TYPE_CHECKING:
     from journeys.spec.models import Spec
 
 OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+#: The columns that number each customer's events (see :func:`number_events`).
+NUMBERING = ("position", "previous_event", "next_event", "since_previous_us")
 REASONS = {
     "null_customer_id": "no customer id",
     "null_event": "no event name",
@@ -209,7 +216,38 @@ def read_events(
         since=None if options.since is None else str(options.since),
         until=None if options.until is None else str(options.until),
     )
-    return EventLog(table=usable.cache(), report=report)
+    return EventLog(table=number_events(usable).cache(), report=report)
+
+
+def number_events(table: ibis.Table) -> ibis.Table:
+    """Add the :data:`NUMBERING` columns: each customer's events numbered in time order.
+
+    Events at the same time are ordered by their name, as every path analysis orders
+    them; two events with the same name at the same time are interchangeable there.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> rows = {"customer_id": ["a", "a", "a"], "timestamp_us": [5, 1, 5],
+    ...         "event": ["pay", "home", "cart"]}
+    >>> numbered = number_events(ibis.memtable(pa.table(rows))).order_by("position")
+    >>> numbered.to_pyarrow().column("event").to_pylist()
+    ['home', 'cart', 'pay']
+    """
+    order = ibis.window(group_by="customer_id", order_by=["timestamp_us", "event"])
+    return table.mutate(
+        position=ibis.row_number().over(order) + 1,
+        previous_event=table.event.lag().over(order),
+        next_event=table.event.lead().over(order),
+        since_previous_us=table.timestamp_us - table.timestamp_us.lag().over(order),
+    )
+
+
+def numbered_table(events: EventLog) -> ibis.Table:
+    """The events with their :data:`NUMBERING` columns (numbered now if a caller built the
+    log without :func:`read_events`)."""
+    table = events.table
+    return table if all(name in table.columns for name in NUMBERING) else number_events(table)
 
 
 def reading_options(options: ReadOptions | None, values: dict[str, Any]) -> ReadOptions:
@@ -281,8 +319,9 @@ def _canonical(
     if mapping.satisfaction is not None:
         canonical["satisfaction"] = _number(raw, mapping.satisfaction, name, "satisfaction")
     used = set(roles.values())
+    reserved = {*canonical, *NUMBERING}
     extras = {
-        (f"{column}_original" if column in canonical else column): raw[column]
+        (f"{column}_original" if column in reserved else column): raw[column]
         for column in raw.columns
         if column not in used
     }
