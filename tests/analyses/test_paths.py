@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import pytest
 from ibis.backends import BaseBackend
 
-from journeys.analyses.paths import PathsParams, paths
+from journeys.analyses.paths import OTHER, PathsParams, paths
+from journeys.analyses.step_matrix import StepMatrixParams, step_matrix
 from journeys.analyses.transitions import TransitionsParams, transitions
-from journeys.data.reader import EventLog, read_events
+from journeys.data.mapping import apply_spec
+from journeys.data.reader import NUMBERING, EventLog, read_events
+from journeys.spec import parse_spec
 from tests.analyses import reference
 from tests.conftest import SIMPLE_SHOP
 
@@ -118,3 +123,121 @@ def test_paths_from_first_events_of_simple_shop(
     assert list(zip(result.paths["path"][:3], result.paths["customers"][:3])) == top
     assert result.customers == 3751
     assert result.paths["customers"].sum() == 3751
+
+
+SHOP_SPEC = """
+name: Shop
+stages:
+  - {id: browse, name: Browse}
+  - {id: buy, name: Buy}
+touchpoints:
+  - {id: catalog_page, name: Catalog, stage: browse, events: [catalog]}
+  - {id: product_page, name: Product page, stage: browse, events: [product1, product2]}
+  - {id: checkout, name: Checkout, stage: buy, events: [cart, delivery_choice, payment_choice]}
+  - {id: paid, name: Paid, stage: buy, events: [payment_done]}
+"""
+TOUCHPOINTS = {
+    "catalog": "catalog_page",
+    "product1": "product_page",
+    "product2": "product_page",
+    "cart": "checkout",
+    "delivery_choice": "checkout",
+    "payment_choice": "checkout",
+    "payment_done": "paid",
+}
+
+
+def plain_labels(
+    rows: list[dict[str, Any]], by_touchpoint: bool, collapse: bool
+) -> dict[str, list[tuple[str, Any]]]:
+    """Each customer's path as (label, time): events in time then name order, labelled by
+    event or touchpoint (events without one leave the path), runs of a label merged into
+    their first event when ``collapse``."""
+    found: dict[str, list[tuple[str, Any]]] = {}
+    for customer, events in reference.by_customer(rows).items():
+        path: list[tuple[str, Any]] = []
+        for event in events:
+            label = TOUCHPOINTS.get(event["event"]) if by_touchpoint else event["event"]
+            if label is None or (collapse and path and path[-1][0] == label):
+                continue
+            path.append((label, event["timestamp"]))
+        if path:
+            found[customer] = path
+    return found
+
+
+def plain_paths(
+    labels: dict[str, list[tuple[str, Any]]], anchor: str, depth: int, backwards: bool
+) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for path in labels.values():
+        names = [label for label, _ in path]
+        if anchor not in names:
+            continue
+        first = names.index(anchor)
+        if backwards:
+            before = names[max(first - depth, 0) : first + 1]
+            shown = (["START"] if len(before) <= depth else []) + before
+        else:
+            after = names[first : first + depth + 1]
+            shown = after + (["END"] if len(after) <= depth else [])
+        key = " > ".join(shown)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("backwards", [False, True])
+def test_paths_around_an_anchor_match_a_plain_walk(
+    shop_events: EventLog, simple_shop_rows: list[dict[str, Any]], backwards: bool
+) -> None:
+    anchor = {"end": "payment_done"} if backwards else {"start": "cart"}
+    result = paths(shop_events, PathsParams(**anchor, depth=3, top=1000))
+    labels = plain_labels(simple_shop_rows, by_touchpoint=False, collapse=False)
+    expected = plain_paths(labels, "payment_done" if backwards else "cart", 3, backwards)
+    assert OTHER not in set(result.paths["path"])
+    assert dict(zip(result.paths["path"], result.paths["customers"], strict=True)) == expected
+    assert result.customers == sum(expected.values())
+
+
+@pytest.mark.parametrize("backwards", [False, True])
+def test_paths_by_touchpoint_with_repeats_merged_match_a_plain_walk(
+    con: BaseBackend, simple_shop_rows: list[dict[str, Any]], backwards: bool
+) -> None:
+    events = apply_spec(read_events(SIMPLE_SHOP, connection=con), parse_spec(SHOP_SPEC))
+    anchor = {"end": "paid"} if backwards else {"start": "checkout"}
+    params = PathsParams(**anchor, depth=3, top=1000, level="touchpoint", collapse_repeats=True)
+    result = paths(events, params)
+    labels = plain_labels(simple_shop_rows, by_touchpoint=True, collapse=True)
+    expected = plain_paths(labels, "paid" if backwards else "checkout", 3, backwards)
+    assert dict(zip(result.paths["path"], result.paths["customers"], strict=True)) == expected
+    matrix = step_matrix(
+        events, StepMatrixParams(max_steps=4, level="touchpoint", collapse_repeats=True)
+    )
+    for k in range(4):
+        at_k = [path[k][0] for path in labels.values() if len(path) > k]
+        for label in set(at_k):
+            assert matrix.shares[label][k] == pytest.approx(at_k.count(label) / len(labels))
+    moves = transitions(events, TransitionsParams(level="touchpoint", collapse_repeats=True))
+    pairs: dict[tuple[str, str], list[float]] = {}
+    for path in labels.values():
+        for (source, at), (target, then) in itertools.pairwise(path):
+            pairs.setdefault((source, target), []).append((then - at).total_seconds())
+    found = {
+        (row._1, row.to): (row.transitions, row.median_seconds)
+        for row in moves.transitions.itertuples()
+    }
+    assert found == {
+        pair: (len(seconds), pytest.approx(reference.quantile(seconds, 0.5)))
+        for pair, seconds in pairs.items()
+    }
+
+
+def test_a_log_built_without_its_numbering_gives_the_same_answers(shop_events: EventLog) -> None:
+    bare = EventLog(table=shop_events.table.drop(*NUMBERING), report=shop_events.report)
+    params = PathsParams(start="cart", depth=2, top=50)
+    pd.testing.assert_frame_equal(paths(bare, params).paths, paths(shop_events, params).paths)
+    pd.testing.assert_frame_equal(paths(bare, params).flows, paths(shop_events, params).flows)
+    pd.testing.assert_frame_equal(
+        transitions(bare).transitions, transitions(shop_events).transitions
+    )
+    assert step_matrix(bare).shares == step_matrix(shop_events).shares

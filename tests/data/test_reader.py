@@ -12,7 +12,7 @@ import pytest
 from ibis.backends import BaseBackend
 
 from journeys.data.options import ReadOptions
-from journeys.data.reader import read_events
+from journeys.data.reader import NUMBERING, read_events
 from journeys.errors import DataError, OptionsError
 from journeys.spec import Columns
 from tests.conftest import SIMPLE_SHOP
@@ -508,3 +508,99 @@ def test_a_bad_time_zone_is_a_clear_options_error() -> None:
 def test_bad_reading_options_name_the_option(values: dict[str, Any], field: str) -> None:
     with pytest.raises(OptionsError, match=f"invalid reading options: {field}"):
         read_events(SIMPLE_SHOP, **values)
+
+
+def plain_numbering(
+    rows: list[dict[str, Any]],
+) -> dict[tuple[str, datetime, str], tuple[int, str | None, str | None, int | None]]:
+    """Each event's position, previous and next event and microseconds since the previous,
+    by sorting each customer's events by time and then by name, written apart from the
+    reader."""
+    numbering = {}
+    customers = sorted({row["customer_id"] for row in rows})
+    for customer in customers:
+        path = sorted(
+            (row for row in rows if row["customer_id"] == customer),
+            key=lambda row: (row["timestamp"], row["event"]),
+        )
+        for index, row in enumerate(path):
+            previous = path[index - 1] if index else None
+            following = path[index + 1] if index + 1 < len(path) else None
+            gap = None
+            if previous is not None:
+                gap = (row["timestamp"] - previous["timestamp"]) // timedelta(microseconds=1)
+            numbering[(customer, row["timestamp"], row["event"])] = (
+                index + 1,
+                None if previous is None else previous["event"],
+                None if following is None else following["event"],
+                gap,
+            )
+    return numbering
+
+
+def stored_numbering(
+    table: Any,
+) -> dict[tuple[str, datetime, str], tuple[int, str | None, str | None, int | None]]:
+    columns = ["customer_id", "timestamp", "event", *NUMBERING]
+    rows = table.select(*columns).to_pyarrow().to_pylist()
+    return {
+        (row["customer_id"], row["timestamp"], row["event"]): (
+            row["position"],
+            row["previous_event"],
+            row["next_event"],
+            row["since_previous_us"],
+        )
+        for row in rows
+    }
+
+
+def test_each_customers_events_are_numbered_once_in_time_then_name_order(
+    tmp_path: Path, con: BaseBackend
+) -> None:
+    path = write(
+        tmp_path,
+        "ties.csv",
+        "customer_id,timestamp,event,channel\n"
+        "ann,2024-01-01 10:00:00,view,web\n"
+        "ann,2024-01-01 10:00:00,cart,web\n"  # a tie: cart before view
+        "ann,2024-01-01 09:59:59.5,home,web\n"
+        "ann,2024-01-03 08:00:00,pay,app\n"
+        "bob,2024-01-02 00:00:00,view,web\n"
+        "cyd,2024-01-05 00:00:00,view,web\n"
+        "cyd,2024-01-05 00:00:00,home,app\n"
+        "cyd,2024-01-04 23:00:00.000001,zoom,app\n"
+        "dan,2023-12-30 00:00:00,home,web\n"  # left out by --since: ann's numbering unchanged
+        "dan,2024-01-06 00:00:00,view,web\n",
+    )
+    events = read_events(path, connection=con, since="2024-01-01")
+    rows = [
+        {"customer_id": c, "timestamp": datetime.fromisoformat(t), "event": e}
+        for c, t, e, _ in csv.reader(path.read_text().splitlines()[1:])
+    ]
+    kept = [row for row in rows if row["timestamp"] >= datetime(2024, 1, 1)]
+    expected = plain_numbering(kept)
+    assert stored_numbering(events.table) == expected
+    assert expected[("ann", datetime(2024, 1, 1, 10), "cart")] == (2, "home", "view", 500_000)
+    assert expected[("dan", datetime(2024, 1, 6), "view")] == (1, None, None, None)
+
+
+def test_numbering_follows_removed_duplicates_and_keeps_a_source_column_of_that_name(
+    tmp_path: Path, con: BaseBackend
+) -> None:
+    path = write(
+        tmp_path,
+        "duplicates.csv",
+        "customer_id,timestamp,event,position\n"
+        "ann,2024-01-01 10:00:00,view,top\n"
+        "ann,2024-01-01 10:00:00,view,top\n"
+        "ann,2024-01-01 11:00:00,cart,side\n",
+    )
+    kept = read_events(path, connection=con)
+    positions = kept.table.order_by(["timestamp_us", "position"]).to_pyarrow()
+    assert positions.column("position").to_pylist() == [1, 2, 3]
+    assert positions.column("position_original").to_pylist() == ["top", "top", "side"]
+    deduped = read_events(path, connection=con, dedupe=True).table.order_by("position")
+    assert deduped.to_pyarrow().select(["event", "position", "previous_event"]).to_pylist() == [
+        {"event": "view", "position": 1, "previous_event": None},
+        {"event": "cart", "position": 2, "previous_event": "view"},
+    ]
