@@ -33,12 +33,12 @@ from journeys.analyses.breakeven import BreakevenResult, breakeven, never_breaks
 from journeys.analyses.funnel import FunnelParams, FunnelResult, funnel
 from journeys.analyses.registry import Analysis, stage_funnel
 from journeys.analyses.timing import TimingResult, timing
+from journeys.data.mapping import UNASSIGNED
 from journeys.data.reader import EventLog
 from journeys.errors import JourneysError
 from journeys.spec.models import Spec
 
 MIN_CUSTOMERS = 30
-NO_PERSONA = "(none)"
 
 FindingKind = Literal[
     "drop_off", "slow_hand_off", "support_break_even", "support_uplift", "support_change"
@@ -311,7 +311,7 @@ def _stage_owners(spec: Spec) -> dict[str, str]:
 
 
 def _persona_label(spec: Spec, group: str) -> str:
-    if group == NO_PERSONA:
+    if group == UNASSIGNED:
         return "Customers without a persona"
     names = {persona.id: persona.name for persona in spec.personas}
     return f"{names[group]} ({group})" if group in names else group

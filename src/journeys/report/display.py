@@ -14,10 +14,10 @@ from typing import Any
 import pandas as pd
 
 from journeys.analyses.base import plain, records
+from journeys.data.mapping import UNASSIGNED
 from journeys.formatting import duration_text
 from journeys.spec.models import Spec
 
-NO_PERSONA = "(none)"
 
 
 def _is_missing(value: Any) -> bool:
@@ -131,7 +131,7 @@ class Display:
 
     def persona(self, persona: str) -> str:
         """A persona's name, from its id; customers matching no persona say so."""
-        if persona == NO_PERSONA:
+        if persona == UNASSIGNED:
             return "no persona"
         return self.personas.get(persona, persona)
 
