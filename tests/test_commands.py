@@ -68,6 +68,8 @@ def test_every_command_in_every_format(
     if output == "json":
         document = strict_json(out)
         jsonschema.validate(document, analysis.result.model_json_schema())
+        # A result read back from its JSON (as a stored result will be) writes the same JSON.
+        assert analysis.result.model_validate_json(out).to_json() == out.strip()
     elif output == "csv":
         rows = list(csv.reader(io.StringIO(out)))
         assert rows, "empty CSV"

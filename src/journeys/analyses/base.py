@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import types
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Union, get_args, get_origin
 
 import pandas as pd
 import pyarrow as pa
@@ -44,6 +45,23 @@ class TableOf:
     def __init__(self, row: type[Row]) -> None:
         self.row = row
         self.columns = columns(row)
+        # Whole numbers that may be missing (a rank for "other paths") stay whole numbers
+        # when the table is read back from JSON, as pandas' nullable integers.
+        self.nullable_integers = [
+            info.alias or name
+            for name, info in row.model_fields.items()
+            if _optional_integer(info.annotation)
+        ]
+        self.integers = [
+            info.alias or name
+            for name, info in row.model_fields.items()
+            if info.annotation is int or _optional_integer(info.annotation)
+        ]
+        self.floats = [
+            info.alias or name
+            for name, info in row.model_fields.items()
+            if info.annotation in (float, float | None)
+        ]
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -54,7 +72,7 @@ class TableOf:
             json_schema=from_rows,
             python_schema=core_schema.no_info_plain_validator_function(self._check),
             serialization=core_schema.plain_serializer_function_ser_schema(
-                records, when_used="json"
+                self._records, when_used="json"
             ),
         )
 
@@ -64,7 +82,14 @@ class TableOf:
         return handler(schema)
 
     def _from_rows(self, rows: list[Row]) -> pd.DataFrame:
-        return pd.DataFrame([row.model_dump(by_alias=True) for row in rows], columns=self.columns)
+        frame = pd.DataFrame([row.model_dump(by_alias=True) for row in rows], columns=self.columns)
+        return frame.astype(dict.fromkeys(self.nullable_integers, "Int64"))
+
+    def _records(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        """Rows for JSON, numbers typed as the row model says (a float stays a float)."""
+        casts = {c: "float64" for c in self.floats if pd.api.types.is_integer_dtype(frame[c])}
+        casts |= {c: "Int64" for c in self.integers if pd.api.types.is_float_dtype(frame[c])}
+        return records(frame.astype(casts) if casts else frame)
 
     def _check(self, value: Any) -> pd.DataFrame:
         if isinstance(value, list):
@@ -143,6 +168,12 @@ class Result(BaseModel):
 
     def _repr_html_(self) -> str:
         return str(self.to_pandas().to_html(index=False, na_rep=""))
+
+
+def _optional_integer(annotation: Any) -> bool:
+    """Whether a field is ``int | None``."""
+    parts = set(get_args(annotation))
+    return get_origin(annotation) in (Union, types.UnionType) and parts == {int, type(None)}
 
 
 def columns(row: type[Row]) -> list[str]:

@@ -94,7 +94,7 @@ class ClvCustomerRow(Row):
     """One customer: purchase summary, predictions and value."""
 
     customer_id: str
-    frequency: float = Field(description="Repeat purchases (days with a purchase, less one).")
+    frequency: int = Field(description="Repeat purchases (days with a purchase, less one).")
     recency: float = Field(description="First to last purchase, in time units.")
     T: float = Field(description="First purchase to the calibration end, in time units.")
     monetary_value: float | None = Field(description="Mean value of the repeat purchases.")

@@ -99,30 +99,28 @@ def _cell(column: str, value: Any) -> str:
 @contextmanager
 def progress(description: str) -> Iterator[None]:
     """A spinner with elapsed time on stderr while long work runs."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
+    with _bar() as bar:
         bar.add_task(description, total=None)
         yield
 
 
 def section_progress(sections: Sequence[str]) -> Iterator[str]:
     """Yield each report section's name while a progress bar counts them."""
-    with Progress(
+    with _bar() as bar:
+        task = bar.add_task("report", total=len(sections))
+        for name in sections:
+            bar.update(task, description=f"report: {name}")
+            yield name
+            bar.advance(task)
+
+
+def _bar() -> Progress:
+    """A transient progress display on stderr, shown only on a terminal."""
+    return Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=err,
         transient=True,
         disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task("report", total=len(sections))
-        for name in sections:
-            bar.update(task, description=f"report: {name}")
-            yield name
-            bar.advance(task)
+    )

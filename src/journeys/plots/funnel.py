@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from journeys.formatting import duration_text
+from journeys.formatting import duration_text, window_text
 from journeys.plots.theme import COLORS, styled
 
 if TYPE_CHECKING:
@@ -43,5 +43,5 @@ def funnel_figure(result: FunnelResult) -> go.Figure:
         )
     figure.update_layout(barmode="group", yaxis_title="customers", showlegend=len(groups) > 1)
     window = result.params.window
-    suffix = "" if window is None else f" (conversion window {window})"
+    suffix = "" if window is None else f" (conversion window {window_text(window)})"
     return styled(figure, f"Funnel{suffix}")
