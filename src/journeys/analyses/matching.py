@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from functools import cache
 
 import ibis
 
@@ -31,11 +30,9 @@ class Matcher:
         self.table = events.table
         self.spec: Spec | None = events.spec
 
-    @cache  # noqa: B019 - one matcher lives as long as one analysis
     def event_names(self) -> frozenset[str]:
-        """Every event name in the data."""
-        names = self.table.select("event").distinct().to_pyarrow().column("event").to_pylist()
-        return frozenset(str(name) for name in names)
+        """Every event name in the data (found once per event log)."""
+        return self.events.event_names
 
     def predicate(self, step: str) -> ibis.Value:
         """Whether each event matches ``step`` (any of its ``|`` alternatives)."""

@@ -16,6 +16,7 @@ analyses read these instead of each sorting every event again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -99,6 +100,12 @@ class EventLog:
     report: LoadReport
     spec: Spec | None = None
     unmapped_events: int = 0
+
+    @cached_property
+    def event_names(self) -> frozenset[str]:
+        """Every event name in the log (asked of the engine once per log)."""
+        names = self.table.select("event").distinct().to_pyarrow().column("event").to_pylist()
+        return frozenset(str(name) for name in names)
 
     @property
     def has_value(self) -> bool:
