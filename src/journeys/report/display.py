@@ -19,7 +19,6 @@ from journeys.formatting import duration_text
 from journeys.spec.models import Spec
 
 
-
 def _is_missing(value: Any) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
