@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from ibis.backends import BaseBackend
 
 from journeys.analyses.kpis import kpis
 from journeys.analyses.loops import loops
 from journeys.analyses.timing import TimingParams, timing
 from journeys.data.mapping import apply_spec
-from journeys.data.reader import EventLog
+from journeys.data.reader import EventLog, read_events
 from journeys.errors import OptionsError
 from journeys.spec import parse_spec
+from tests.analyses import reference
+from tests.conftest import SIMPLE_SHOP
 
 Journeys = Callable[..., EventLog]
 
@@ -154,3 +158,51 @@ def test_personas_come_from_the_first_event(mapped: EventLog) -> None:
 def test_loops_need_a_spec(journeys_for: Journeys) -> None:
     with pytest.raises(OptionsError, match="need a journey spec"):
         loops(journeys_for({"ann": [("a", "2024-01-01")]}))
+
+
+def test_loops_on_a_clickstream_match_a_plain_count(
+    con: BaseBackend, simple_shop_rows: list[dict[str, Any]]
+) -> None:
+    spec = parse_spec(
+        """
+name: Shop
+stages:
+  - {id: browse, name: Browse}
+  - {id: choose, name: Choose}
+  - {id: pay, name: Pay}
+touchpoints:
+  - {id: catalog, name: Catalog, stage: browse, events: [catalog, main]}
+  - {id: product, name: Product, stage: choose, events: [product1, product2, cart]}
+  - {id: payment, name: Payment, stage: pay, events: [payment_choice, payment_done]}
+"""
+    )
+    stage_of = {"catalog": 0, "main": 0, "product1": 1, "product2": 1, "cart": 1}
+    stage_of |= {"payment_choice": 2, "payment_done": 2}
+    result = loops(apply_spec(read_events(SIMPLE_SHOP, connection=con), spec))
+    pairs: dict[tuple[int, int], list[str]] = {}
+    per_customer: dict[str, int] = {}
+    for customer, events in reference.by_customer(simple_shop_rows).items():
+        ranks = [stage_of[e["event"]] for e in events if e["event"] in stage_of]
+        if not ranks:
+            continue
+        merged = [rank for k, rank in enumerate(ranks) if k == 0 or ranks[k - 1] != rank]
+        per_customer[customer] = 0
+        for k, rank in enumerate(merged):
+            furthest = max(merged[:k], default=-1)
+            if rank < furthest:
+                pairs.setdefault((furthest, rank), []).append(customer)
+                per_customer[customer] += 1
+    names = ["browse", "choose", "pay"]
+    found = {
+        (row.from_stage, row.to_stage): (row.returns, row.customers)
+        for row in result.returns.itertuples()
+    }
+    assert found == {
+        (names[a], names[b]): (len(who), len(set(who))) for (a, b), who in pairs.items()
+    }
+    assert result.customers == len(per_customer)
+    assert result.looping_customers == sum(1 for n in per_customer.values() if n)
+    histogram = dict(zip(result.distribution["returns"], result.distribution["customers"]))
+    assert histogram == {
+        n: sum(1 for m in per_customer.values() if m == n) for n in set(per_customer.values())
+    }

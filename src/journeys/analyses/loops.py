@@ -17,8 +17,7 @@ from pydantic import Field
 from journeys.analyses import runner
 from journeys.analyses.base import Params, Result, Row, TableOf
 from journeys.analyses.registry import Analysis
-from journeys.analyses.sequences import labelled, order_keys
-from journeys.data.reader import EventLog
+from journeys.data.reader import EventLog, numbered_table
 from journeys.errors import OptionsError
 
 
@@ -70,22 +69,9 @@ def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
             code="needs-spec",
         )
     stage_order = {stage.id: index for index, stage in enumerate(spec.stages)}
-    table = labelled(events, "stage", collapse_repeats=True)
-    rank = ibis.cases(*[(table.node == stage, index) for stage, index in stage_order.items()])
-    table = table.mutate(rank=rank)
-    before = ibis.window(group_by="customer_id", order_by=order_keys(table), rows=(None, -1))
-    furthest = table.rank.max().over(before)
-    table = table.mutate(furthest=furthest)
-    # Three summaries read the returns: compute the windows once.
     run = runner.current()
-    table = run.cached(
-        table.select(
-            "customer_id",
-            "rank",
-            "furthest",
-            is_return=(table.rank < table.furthest).fill_null(False),
-        )
-    )
+    # Three summaries read the returns: compute the window once.
+    table = run.cached(_returns(events, stage_order))
     customers = int(run.scalar(table.customer_id.nunique()))
     names = {index: stage for stage, index in stage_order.items()}
     returned = table.filter(table.is_return)
@@ -118,6 +104,32 @@ def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
         customers=customers,
         looping_customers=looping,
         share_looping=looping / customers if customers else None,
+    )
+
+
+def _returns(events: EventLog, stage_order: dict[str, int]) -> ibis.Table:
+    """Each event with a stage: ``customer_id``, ``rank`` (its stage's place in the spec),
+    ``furthest`` (the furthest rank the customer reached before it) and ``is_return``.
+
+    One window, in the order the events were numbered when read: the furthest stage
+    before an event is the same whether or not repeats are merged (a repeat has the rank
+    of the event it repeats), so a repeat is simply not counted as a return.
+    """
+    table = numbered_table(events)
+    staged = table.filter(table.stage.notnull())
+    rank = ibis.cases(*[(staged.stage == stage, index) for stage, index in stage_order.items()])
+    staged = staged.select("customer_id", "position", rank=rank)
+    order = ibis.window(group_by="customer_id", order_by="position")
+    before = ibis.window(group_by="customer_id", order_by="position", rows=(None, -1))
+    marked = staged.mutate(
+        previous=staged.rank.lag().over(order), furthest=staged.rank.max().over(before)
+    )
+    repeat = marked.previous.notnull() & (marked.previous == marked.rank)
+    return marked.select(
+        "customer_id",
+        "rank",
+        "furthest",
+        is_return=((marked.rank < marked.furthest) & ~repeat).fill_null(False),
     )
 
 
