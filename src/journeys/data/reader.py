@@ -94,6 +94,10 @@ class EventLog:
     With a journey spec applied (:func:`journeys.apply_spec`), each event also has its
     ``touchpoint``, ``stage``, ``owner`` and ``touchpoint_channel`` (null when unmapped)
     and each customer a ``persona``; ``spec`` is then the spec.
+
+    The :data:`NUMBERING` columns number each customer's events in ``table``: a table
+    that keeps some of a customer's events and not others must be numbered again
+    (:func:`number_events`) before it is given to the path analyses.
     """
 
     table: ibis.Table
