@@ -70,6 +70,8 @@ if TYPE_CHECKING:
         compute_breakeven,
     )
     from journeys.analyses.clv import ClvParams, ClvResult, clv
+    from journeys.analyses.clv_check import ClvCheckParams, ClvCheckResult, clv_check
+    from journeys.analyses.findings import FindingsParams, FindingsResult, findings
     from journeys.analyses.funnel import Exclusion, FunnelParams, FunnelResult, FunnelStep, funnel
     from journeys.analyses.journey_map import JourneyMapParams, JourneyMapResult, journey_map
     from journeys.analyses.kpis import KpiParams, KpiResult, kpis

@@ -24,7 +24,7 @@ from journeys.loading import load
 from journeys.report import write_report
 from journeys.spec import parse_spec
 from tests.conftest import event_table
-from tests.report.test_escaping import SCRIPT, hostile_events, hostile_spec_text
+from tests.report.test_escaping import HOSTILE, SCRIPT, hostile_events, hostile_spec_text
 
 CHROMIUM = Path("/usr/bin/chromium")
 ALL_DRAWN = """() => {
@@ -163,4 +163,13 @@ def test_spec_text_runs_no_script_in_the_browser(browser: Browser, tmp_path: Pat
     assert SCRIPT in opened.page.locator("h1").inner_text()
     stage_labels = opened.page.locator("#kpis .xtick text").all_text_contents()
     assert stage_labels[0].startswith(f"Browse {SCRIPT}")
+    # Figures name stages and personas as the spec does, every character shown as written
+    # (plotly would otherwise read <b> as bold and drop it).
+    steps = opened.page.locator("#funnel .xtick text").all_text_contents()
+    assert steps[:2] == [f"1. Browse {HOSTILE}", f"2. Buy {HOSTILE}"]
+    legend = opened.page.locator("#funnel .legendtext").all_text_contents()
+    assert f"Team {HOSTILE}" in legend
+    timing = opened.page.locator("#timing .ytick text").all_text_contents()
+    assert f"Browse {HOSTILE} → Buy {HOSTILE}" in timing
+    assert opened.page.locator("svg [style*='font-weight: bold']").count() == 0
     opened.page.close()

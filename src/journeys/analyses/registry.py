@@ -12,6 +12,7 @@ stands out, then each analysis in depth.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -288,14 +289,18 @@ def analysis_of(result: Result) -> tuple[Entry, Analysis]:
     raise TypeError(f"{type(result).__name__} is not the result of a registered analysis")
 
 
-def figures(result: Result) -> list[Figure]:
-    """Every figure of a result, drawn by the plots its analysis names."""
+def figures(result: Result, **options: Any) -> list[Figure]:
+    """Every figure of a result, drawn by the plots its analysis names.
+
+    ``options`` (such as ``labels``, the spec's names) go to each plot that takes them.
+    """
     _, analysis = analysis_of(result)
     drawn = []
     for reference in analysis.figures:
         module, _, function = reference.partition(":")
         draw = getattr(importlib.import_module(module), function)
-        figure = draw(result)
+        accepted = inspect.signature(draw).parameters
+        figure = draw(result, **{k: v for k, v in options.items() if k in accepted})
         if isinstance(figure, list):
             drawn.extend(figure)
         elif figure is not None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from journeys.plots.theme import COLORS, styled
@@ -12,7 +13,22 @@ if TYPE_CHECKING:
     from journeys.analyses.clv import ClvResult
 
 
-def holdout_figure(result: ClvResult) -> go.Figure | None:
+class HasParams(Protocol):
+    time_unit: str
+
+
+class WithHoldout(Protocol):
+    """A result with a holdout comparison: customer value, or its check."""
+
+    @property
+    def params(self) -> HasParams: ...
+    @property
+    def holdout(self) -> pd.DataFrame | None: ...
+    @property
+    def holdout_length(self) -> float | None: ...
+
+
+def holdout_figure(result: WithHoldout) -> go.Figure | None:
     """Mean purchases in the holdout period, actual and predicted, by calibration purchases.
 
     None when the result has no holdout period (the calibration end is the last day).
@@ -43,8 +59,12 @@ def holdout_figure(result: ClvResult) -> go.Figure | None:
         )
     length = result.holdout_length
     figure.update_xaxes(title="repeat purchases in the calibration period", type="category")
-    figure.update_yaxes(title=f"purchases per customer in the next {length:.0f} {_unit(result)}s")
-    return styled(figure, "Holdout check: predicted and actual purchases")
+    figure.update_yaxes(title="purchases per customer")
+    title = (
+        f"Holdout check: purchases per customer in the {length:.0f} {_unit(result)}s "
+        "after fitting, predicted and actual"
+    )
+    return styled(figure, title)
 
 
 def value_figure(result: ClvResult) -> go.Figure | None:
@@ -77,5 +97,5 @@ def value_figure(result: ClvResult) -> go.Figure | None:
     return styled(figure, "Where the future value sits")
 
 
-def _unit(result: ClvResult) -> str:
+def _unit(result: WithHoldout) -> str:
     return str(result.params.time_unit)

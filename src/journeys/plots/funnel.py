@@ -7,24 +7,28 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 
 from journeys.formatting import duration_text, window_text
+from journeys.plots.labels import Labels, escape
 from journeys.plots.theme import COLORS, styled
 
 if TYPE_CHECKING:
     from journeys.analyses.funnel import FunnelResult
 
 
-def funnel_figure(result: FunnelResult) -> go.Figure:
-    """Bars of customers per step (one series per breakdown value)."""
+def funnel_figure(result: FunnelResult, *, labels: Labels | None = None) -> go.Figure:
+    """Bars of customers per step (one series per breakdown value), steps by their names."""
+    names = labels or Labels()
+    group_name = names.persona if result.params.by == "persona" else escape
     figure = go.Figure()
     if result.breakdown is None:
         groups = [("all customers", result.steps)]
     else:
         groups = [
-            (str(value), group) for value, group in result.breakdown.groupby("by_value", sort=False)
+            (group_name(str(value)), group)
+            for value, group in result.breakdown.groupby("by_value", sort=False)
         ][: len(COLORS)]
     for name, table in groups:
         rows = table.to_dict(orient="records")
-        labels = [f"{row['index']}. {row['step']}" for row in rows]
+        steps = [f"{row['index']}. {names.step(str(row['step']))}" for row in rows]
         hover = [
             f"{row['customers']:,} customers<br>"
             f"{(row['conversion_from_previous'] or 0):.1%} of previous step<br>"
@@ -33,7 +37,7 @@ def funnel_figure(result: FunnelResult) -> go.Figure:
             for row in rows
         ]
         figure.add_bar(
-            x=labels,
+            x=steps,
             y=table["customers"],
             name=name,
             text=[f"{share:.1%}" for share in table["conversion_from_first"].fillna(0)],

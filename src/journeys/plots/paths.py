@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
+from journeys.plots.labels import Labels
 from journeys.plots.theme import styled
 
 if TYPE_CHECKING:
@@ -15,8 +17,12 @@ if TYPE_CHECKING:
     from journeys.analyses.transitions import TransitionsResult
 
 
-def transitions_figure(result: TransitionsResult, *, top: int = 25) -> go.Figure:
+def transitions_figure(
+    result: TransitionsResult, *, top: int = 25, labels: Labels | None = None
+) -> go.Figure:
     """A heat map of the share of each ``from`` followed by each ``to`` (busiest labels)."""
+    level = result.params.level
+    names = partial((labels or Labels()).at, level)
     table = result.transitions
     busiest = table.groupby("from")["transitions"].sum().sort_values(ascending=False).index[:top]
     shown = table[table["from"].isin(busiest) & table["to"].isin(busiest)]
@@ -26,8 +32,8 @@ def transitions_figure(result: TransitionsResult, *, top: int = 25) -> go.Figure
     figure = go.Figure(
         go.Heatmap(
             z=matrix.values,
-            x=list(matrix.columns),
-            y=list(matrix.index),
+            x=[names(str(label)) for label in matrix.columns],
+            y=[names(str(label)) for label in matrix.index],
             colorscale="Blues",
             zmin=0,
             zmax=1,
@@ -36,11 +42,15 @@ def transitions_figure(result: TransitionsResult, *, top: int = 25) -> go.Figure
     )
     figure.update_yaxes(autorange="reversed", title="from")
     figure.update_xaxes(title="to")
-    return styled(figure, "What follows each event", height=max(420, 22 * len(busiest) + 120))
+    title = "What follows each event" if level == "event" else f"What follows each {level}"
+    return styled(figure, title, height=max(420, 22 * len(busiest) + 120))
 
 
-def sankey_figure(result: PathsResult, *, per_position: int = 8) -> go.Figure:
+def sankey_figure(
+    result: PathsResult, *, per_position: int = 8, labels: Labels | None = None
+) -> go.Figure:
     """The flows between positions of the paths, the busiest labels at each position."""
+    names = labels or Labels()
     flows = result.flows
     keep: dict[int, set[str]] = {}
     for position_value, group in flows.groupby("position"):
@@ -63,27 +73,29 @@ def sankey_figure(result: PathsResult, *, per_position: int = 8) -> go.Figure:
         sources.append(node(int(row["position"]), str(row["source"])))
         targets.append(node(int(row["position"]) + 1, str(row["target"])))
         values.append(int(row["customers"]))
-    labels = [label for (_, label) in nodes]
+    shown = [names.at(result.params.level, label) for (_, label) in nodes]
     figure = go.Figure(
         go.Sankey(
-            node={"label": labels, "pad": 12, "thickness": 14},
+            node={"label": shown, "pad": 12, "thickness": 14},
             link={"source": sources, "target": targets, "value": values},
             arrangement="snap",
         )
     )
-    anchor = result.params.start or result.params.end or "each customer's first event"
+    step = result.params.start or result.params.end
+    anchor = "each customer's first event" if step is None else names.step(step)
     direction = "leading to" if result.params.end else "from"
     return styled(figure, f"Paths {direction} {anchor}", height=520)
 
 
-def step_matrix_figure(result: StepMatrixResult) -> go.Figure:
+def step_matrix_figure(result: StepMatrixResult, *, labels: Labels | None = None) -> go.Figure:
     """Shares of customers by position (columns) and event (rows)."""
+    names = labels or Labels()
     shares = result.matrix.set_index("node")
     figure = go.Figure(
         go.Heatmap(
             z=shares.values,
             x=[str(p) for p in shares.columns],
-            y=[str(i) for i in shares.index],
+            y=[names.at(result.params.level, str(i)) for i in shares.index],
             colorscale="Greens",
             zmin=0,
             zmax=1,

@@ -28,6 +28,7 @@ from journeys.analyses.registry import Entry, ReportSection, figures, load, repo
 from journeys.analyses.runner import Runner
 from journeys.data.reader import EventLog
 from journeys.errors import JourneysError, OptionsError
+from journeys.plots.labels import Labels
 from journeys.report.display import Display
 from journeys.spec.models import Spec
 
@@ -127,7 +128,7 @@ def _section(entry: Entry, section: ReportSection, events: EventLog, spec: Spec)
         result = analysis.run(events, params)
     except JourneysError as error:
         return Section(**shell, error=error)
-    drawn = figures(result) if section.figures else []
+    drawn = figures(result, labels=Labels.of(spec)) if section.figures else []
     return Section(**shell, result=result, figures=[_figure_html(figure) for figure in drawn])
 
 
