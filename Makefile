@@ -50,3 +50,8 @@ bench-peers: $(STAMP) $(PEERS)/.installed
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache
+
+# The pages in docs/, generated from the registry, the command line and docs/src/.
+.PHONY: docs
+docs: $(STAMP)
+	$(BIN)/python -m journeys.docs
