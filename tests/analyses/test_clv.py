@@ -194,3 +194,29 @@ def test_an_unknown_purchase_event_is_a_clear_error(journeys_for: Journeys) -> N
     log = journeys_for({"a": [("visit", "2024-01-01 09:00")]})
     with pytest.raises(OptionsError, match="'buy' matches no event"):
         clv(log, ClvParams(purchase_event="buy"))
+
+
+def test_a_spend_model_far_from_the_observed_spend_says_so() -> None:
+    """Subscription prices: each customer pays the same at every renewal, plans differ.
+
+    The Gamma-Gamma fit then drifts to q near 1, where the average purchase it implies
+    (p * gamma / (q - 1)) is several times what customers spend; customers without repeat
+    purchases are valued at that average, so the result must say the fit is not reliable.
+    """
+    from journeys.analyses.clv import _spend_warnings
+    from journeys.models import GammaGammaModel
+
+    rng = np.random.default_rng(1)
+    repeats = rng.integers(1, 20, 800).astype(float)
+    prices = rng.choice([29.0, 79.0, 199.0, 499.0], 800)
+    model = GammaGammaModel().fit(repeats, prices)
+    p, q, gamma = model.params_
+    implied = p * gamma / (q - 1)
+    assert implied / prices.mean() > 1.5
+    (warning,) = _spend_warnings(model, prices)
+    assert f"an average purchase of {implied:,.2f} (q = {q:.2f})" in warning
+    assert f"repeat customers spend {prices.mean():,.2f} on average" in warning
+    # CDNOW's published spend fit (p 6.25, q 3.74, gamma 15.44) is close to what it observes.
+    cdnow = GammaGammaModel()
+    cdnow.params_ = np.array([6.25, 3.74, 15.44])
+    assert _spend_warnings(cdnow, np.array([30.0, 35.0, 40.0])) == []

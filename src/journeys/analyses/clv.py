@@ -33,6 +33,8 @@ DAY_US = 86_400_000_000
 UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
 DAYS_PER_YEAR = 365.25
 HOLDOUT_GROUPS = 7
+# The spend model fits badly when its average purchase is this many times off the observed one.
+SPEND_TOLERANCE = 1.5
 
 
 class ClvParams(Params):
@@ -280,7 +282,10 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
         customers=customers.reset_index(drop=True),
         holdout=holdout,
         deciles=_deciles(customers),
-        warnings=_fit_warnings({"BG/NBD": bgnbd, "Pareto/NBD": pareto, "Gamma-Gamma": spend}),
+        warnings=[
+            *_fit_warnings({"BG/NBD": bgnbd, "Pareto/NBD": pareto, "Gamma-Gamma": spend}),
+            *_spend_warnings(spend, mean_value[spenders]),
+        ],
         **values,
     )
     result._estimators.update(bgnbd=bgnbd, pareto_nbd=pareto, gamma_gamma=spend)
@@ -293,6 +298,27 @@ def _fit_warnings(models: dict[str, PurchaseModel | GammaGammaModel | None]) -> 
         f"the {name} fit did not converge: treat its parameters and predictions with caution"
         for name, model in models.items()
         if model is not None and not model.converged_
+    ]
+
+
+def _spend_warnings(spend: GammaGammaModel | None, mean_values: np.ndarray) -> list[str]:
+    """Whether the spend model's average purchase is far from what repeat customers spend.
+
+    A customer without repeat purchases is valued at the model's population average,
+    ``p * gamma / (q - 1)``; as ``q`` nears 1 that average grows without bound, and
+    those customers would top the ranking on the model's say alone.
+    """
+    if spend is None or len(mean_values) == 0:
+        return []
+    implied, observed = spend.population_mean(), float(np.mean(mean_values))
+    if np.isfinite(implied) and 1 / SPEND_TOLERANCE <= implied / observed <= SPEND_TOLERANCE:
+        return []
+    average = f"{implied:,.2f}" if np.isfinite(implied) else "no finite amount"
+    return [
+        f"the Gamma-Gamma spend model fits badly: it implies an average purchase of {average} "
+        f"(q = {spend.params_[1]:.2f}) where repeat customers spend {observed:,.2f} on "
+        "average; the value of customers without repeat purchases rests on that average and "
+        "is not reliable"
     ]
 
 
