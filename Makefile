@@ -2,16 +2,17 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The demo, the docs and the benchmarks need journeys alone; the checks need the dev tools,
+# Spark and the optional Bayesian fits too.
 STAMP := $(VENV)/.installed
-# The test run also checks the optional Bayesian fits, so it installs that extra too.
-TEST_STAMP := $(VENV)/.installed-bayes
+TEST_STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test lint typecheck pytest bench bench-peers clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
@@ -21,11 +22,11 @@ $(TEST_STAMP): $(STAMP)
 demo: $(STAMP)
 	$(BIN)/journeys demo --out demo
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
 pytest: $(TEST_STAMP)

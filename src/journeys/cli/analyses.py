@@ -177,25 +177,20 @@ def _field_parameter(name: str, info: FieldInfo, analysis: Analysis) -> inspect.
             Annotated[bool, typer.Option(declaration, help=help_text)],
             bool(default),
         )
-    shown = None if default in (None, [], {}) or several else default
+    shown = None if default in (None, [], {}) or several else _show(default)
+    if shown:
+        # Written into the help: the option itself defaults to unset, so that only what
+        # was given reaches the parameters model.
+        help_text = f"{help_text}  [default: {shown}]".strip()
     annotation = list[str] | None if several else kind | None
     return _keyword(
         name,
-        Annotated[
-            annotation,
-            typer.Option(
-                option,
-                help=help_text,
-                show_default=_show(shown),
-            ),
-        ],
+        Annotated[annotation, typer.Option(option, help=help_text, show_default=False)],
         None,
     )
 
 
-def _show(default: Any) -> bool | str:
-    if default is None:
-        return False
+def _show(default: Any) -> str:
     if isinstance(default, dt.timedelta):
         from journeys.params import format_duration
 
