@@ -8,6 +8,11 @@
   numbered so that consecutive periods differ by one: period arithmetic is integer
   arithmetic in the engine.
 - **Active in a period.** A customer with at least one event (or one return event) in it.
+- **Customer-period table.** One row per customer and period in which they are active,
+  with what they did in it (contacts, purchases, revenue) summed over its events:
+  support's measurements are made on it, and retention's active periods are its rows.
+- **Cohort.** A customer's cohort is the first period in which they are active (or, given
+  a cohort event, in which they first did it).
 - **Stage entry.** A customer's first event in a stage (or any step).
 """
 
@@ -102,6 +107,21 @@ def period_label(number: int, period: Period) -> str:
     if period == "quarter":
         return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
     return start.isoformat()
+
+
+def customer_periods(events: EventLog, period: Period, **sums: ibis.Value) -> ibis.Table:
+    """The customer-period table: ``customer_id``, ``period`` (numbered), and each of ``sums``.
+
+    ``sums`` are values over the events (``contacts=is_contact.cast("int64")``), summed
+    over each customer's events of the period.
+    """
+    table = events.table
+    marked = table.select("customer_id", period=period_number(table, period), **sums)
+    if not sums:
+        return marked.distinct()
+    return marked.group_by(["customer_id", "period"]).aggregate(
+        **{name: marked[name].sum() for name in sums}
+    )
 
 
 def first_entries(events: EventLog, steps: list[str]) -> ibis.Table:

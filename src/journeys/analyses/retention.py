@@ -23,7 +23,13 @@ from pydantic import Field
 
 from journeys.analyses import runner
 from journeys.analyses.base import Params, Result, Row, TableOf, frame_of
-from journeys.analyses.definitions import Period, period_label, period_number, purchase_predicate
+from journeys.analyses.definitions import (
+    Period,
+    customer_periods,
+    period_label,
+    period_number,
+    purchase_predicate,
+)
 from journeys.analyses.matching import Matcher
 from journeys.analyses.registry import Analysis
 from journeys.data.reader import EventLog
@@ -154,14 +160,11 @@ def _active_periods_any_event(
     The customer's active periods are found once; the cohort is the first of them.
     """
     run = runner.current()
-    table = events.table
-    periods = run.cached(
-        table.select("customer_id", number=period_number(table, period)).distinct()
-    )
-    last_period = int(run.scalar(periods.number.max()))
-    marked = periods.mutate(cohort=periods.number.min().over(group_by="customer_id"))
+    periods = run.cached(customer_periods(events, period))
+    last_period = int(run.scalar(periods.period.max()))
+    marked = periods.mutate(cohort=periods.period.min().over(group_by="customer_id"))
     active = run.cached(
-        marked.select("customer_id", "cohort", period=marked.number - marked.cohort)
+        marked.select("customer_id", "cohort", period=marked.period - marked.cohort)
     )
     firsts = active.filter(active.period == 0)
     sizes = firsts.group_by("cohort").aggregate(size=firsts.count())

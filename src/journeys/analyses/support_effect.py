@@ -39,6 +39,7 @@ from scipy import stats
 from journeys.analyses import runner
 from journeys.analyses.base import Row, TableOf, frame_of
 from journeys.analyses.definitions import (
+    customer_periods,
     period_end,
     period_number,
     period_of,
@@ -142,17 +143,12 @@ def _customer_periods(events: EventLog, support: Support) -> ibis.Table:
     table = events.table
     value = table.value.fill_null(0.0) if events.has_value else ibis.literal(0.0)
     is_purchase = purchases(events)
-    marked = table.select(
-        "customer_id",
-        period=period_number(table, support.period),
-        contact=_matches(events, support.contacts).cast("int64"),
-        purchase=is_purchase.cast("int64"),
+    return customer_periods(
+        events,
+        support.period,
+        contacts=_matches(events, support.contacts).cast("int64"),
+        purchases=is_purchase.cast("int64"),
         revenue=is_purchase.ifelse(value, 0.0),
-    )
-    return marked.group_by(["customer_id", "period"]).aggregate(
-        contacts=marked.contact.sum(),
-        purchases=marked.purchase.sum(),
-        revenue=marked.revenue.sum(),
     )
 
 
