@@ -12,7 +12,7 @@ import pytest
 from ibis.backends import BaseBackend
 
 from journeys.data.options import ReadOptions
-from journeys.data.reader import NUMBERING, read_events
+from journeys.data.reader import NUMBERING, number_events, read_events
 from journeys.errors import DataError, OptionsError
 from journeys.spec import Columns
 from tests.conftest import SIMPLE_SHOP
@@ -604,3 +604,12 @@ def test_numbering_follows_removed_duplicates_and_keeps_a_source_column_of_that_
         {"event": "view", "position": 1, "previous_event": None},
         {"event": "cart", "position": 2, "previous_event": "view"},
     ]
+
+
+def test_numbering_customers_in_groups_gives_the_same_numbering(duckdb_con: BaseBackend) -> None:
+    events = read_events(SIMPLE_SHOP, connection=duckdb_con)
+    bare = events.table.drop(*NUMBERING)
+    whole = stored_numbering(number_events(bare))
+    assert stored_numbering(number_events(bare, groups=3)) == whole
+    assert stored_numbering(events.table) == whole
+    assert len(whole) == events.report.rows_used

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 #: The columns that number each customer's events (see :func:`number_events`).
 NUMBERING = ("position", "previous_event", "next_event", "since_previous_us")
+#: On DuckDB, customers are numbered in groups of about this many events: one window over
+#: every event of a very large log needs more memory than DuckDB can spill to disk.
+EVENTS_PER_NUMBERING = 16_000_000
 REASONS = {
     "null_customer_id": "no customer id",
     "null_event": "no event name",
@@ -227,14 +230,20 @@ def read_events(
         since=None if options.since is None else str(options.since),
         until=None if options.until is None else str(options.until),
     )
-    return EventLog(table=number_events(usable).cache(), report=report)
+    groups = 1
+    if raw.get_backend().name == "duckdb":
+        groups = max(1, -(-report.rows_used // EVENTS_PER_NUMBERING))
+    return EventLog(table=number_events(usable, groups=groups).cache(), report=report)
 
 
-def number_events(table: ibis.Table) -> ibis.Table:
+def number_events(table: ibis.Table, *, groups: int = 1) -> ibis.Table:
     """Add the :data:`NUMBERING` columns: each customer's events numbered in time order.
 
     Events at the same time are ordered by their name, as every path analysis orders
     them; two events with the same name at the same time are interchangeable there.
+    With ``groups`` above 1, customers are split into that many groups (by a hash of
+    their id) and each group is numbered by its own window, so that no window holds
+    every event at once; the numbering is the same.
 
     Examples
     --------
@@ -245,6 +254,11 @@ def number_events(table: ibis.Table) -> ibis.Table:
     >>> numbered.to_pyarrow().column("event").to_pylist()
     ['home', 'cart', 'pay']
     """
+    if groups > 1:
+        group = table.customer_id.hash() % groups
+        parts = [table.filter(group == k) for k in range(groups - 1)]
+        parts.append(table.filter(~group.isin(list(range(groups - 1)))))
+        return ibis.union(*(number_events(part) for part in parts))
     order = ibis.window(group_by="customer_id", order_by=["timestamp_us", "event"])
     return table.mutate(
         position=ibis.row_number().over(order) + 1,
