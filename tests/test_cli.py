@@ -260,3 +260,68 @@ def test_init_validate_and_report_take_every_reading_option(
     )
     assert code == 0, err
     assert report.stat().st_size > 100_000
+
+
+def test_messages_are_printed_as_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A user's text in a message is never read as markup, and problem codes stay visible."""
+    code, _, err = run(capsys, "funnel", SHOP, "--steps", "catalog", "cart[/b]")
+    assert code == 2
+    assert "step 'cart[/b]' matches no event" in err
+    assert "Traceback" not in err
+    spec = tmp_path / "journey.yaml"
+    spec.write_text(
+        "name: x\nstages:\n  - {id: a, name: A}\n"
+        "touchpoints:\n  - {id: t, name: T, stage: b, events: e}\n"
+    )
+    code, _, err = run(capsys, "validate", str(spec))
+    assert code == 2
+    assert "(touchpoints.0.stage) [unknown-stage]" in err
+
+
+def test_out_makes_its_folder_or_says_why_it_cannot(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "new" / "folder" / "kpis.json"
+    code, _, err = run(capsys, "kpis", SHOP, "--format", "json", "--out", str(target))
+    assert code == 0, err
+    assert json.loads(target.read_text())["customers"] == 3751
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    code, _, err = run(capsys, "kpis", SHOP, "--format", "json", "--out", str(blocked / "k.json"))
+    assert code == 2
+    assert f"cannot write {blocked / 'k.json'}" in err
+    assert "Traceback" not in err
+
+
+def test_validate_warns_about_milestones_and_personas_the_data_never_meets(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    spec = tmp_path / "journey.yaml"
+    spec.write_text(
+        "name: Shop\nstages:\n  - {id: browse, name: Browse}\n  - {id: buy, name: Buy}\n"
+        "touchpoints:\n  - {id: catalog, name: Catalog, stage: browse, events: catalog}\n"
+        "  - {id: paid, name: Paid, stage: buy, events: payment_done}\n"
+        "personas:\n  - {id: big, name: Big, where: [{column: event, equals: catalogue}]}\n"
+        "milestones:\n  - {id: purchase, name: Purchase, events: payment_don}\n"
+    )
+    code, out, err = run(capsys, "validate", str(spec), "--events", SHOP)
+    assert code == 0, err
+    assert "(2 stages, 2 touchpoints, 1 persona, 1 milestone)" in out
+    assert (
+        "warning: milestone 'purchase' names no event of the data: payment_don; "
+        "did you mean 'payment_done'?" in err
+    )
+    assert "warning: persona 'big' matches no customer" in err
+    assert "event = 'catalogue'" in err
+    assert "personas: 3,751 customers match none (unassigned)" in out
+
+
+def test_a_date_written_another_way_says_how_to_write_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(capsys, "kpis", SHOP, "--since", "13/03/2024")
+    assert code == 2
+    assert err.count("--since:") == 1
+    assert "write a day as YYYY-MM-DD or a time as YYYY-MM-DD HH:MM" in err

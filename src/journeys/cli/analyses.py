@@ -307,11 +307,18 @@ def reading_from(values: dict[str, Any]) -> ReadOptions:
     try:
         return ReadOptions.model_validate(given)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{_reading_option(e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-            for e in error.errors(include_url=False)
-        )
-        raise OptionsError(f"invalid options: {problems}", code="options") from None
+        problems: dict[str, str] = {}
+        for detail in error.errors(include_url=False):
+            option = _reading_option(detail["loc"])
+            if option in problems:
+                continue  # a date or a time: one message is enough
+            message = detail["msg"].removeprefix("Value error, ")
+            if detail["type"].startswith(("date", "datetime")):
+                message += "; write a day as YYYY-MM-DD or a time as YYYY-MM-DD HH:MM"
+            problems[option] = f"{option}: {message}"
+        raise OptionsError(
+            f"invalid options: {'; '.join(problems.values())}", code="options"
+        ) from None
 
 
 def _reading_option(location: tuple[Any, ...]) -> str:

@@ -111,11 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Typer handles usage mistakes itself (message, exit code 2); ours arrive here.
         app(args=args, prog_name="journeys", standalone_mode=True)
     except JourneysError as error:
-        from journeys.cli.output import err
+        from journeys.cli.output import err, say
 
-        err.print(f"[bold red]error:[/] {error.message}", markup=True, highlight=False)
+        say(err, error.message, "red", "error:")
         if error.hint:
-            err.print(f"[yellow]hint:[/] {error.hint}", markup=True, highlight=False)
+            say(err, error.hint, "yellow", "hint:")
         return 2
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else int(done.code is not None)
@@ -177,7 +177,7 @@ def demo_command(
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
 ) -> None:
     """Generate the demo business (Brightdesk), measure its journey and write the report."""
-    from journeys.cli.output import out, progress, section_progress
+    from journeys.cli.output import out, progress, section_progress, writable
     from journeys.cli.running import read
     from journeys.data.options import ReadOptions
     from journeys.demo import write_demo
@@ -186,7 +186,7 @@ def demo_command(
     if customers < 100:
         raise OptionsError("the demo needs at least 100 customers", code="options")
     with progress("generating the demo business"):
-        files = write_demo(folder, customers=customers, seed=seed)
+        files = write_demo(writable(folder / "report.html").parent, customers=customers, seed=seed)
     out.print(
         f"demo business: {files.rows:,} events of {files.customers:,} customers in {files.events}"
     )

@@ -9,16 +9,20 @@ the root's help lists them from
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from journeys.cli.analyses import reading_from, reading_parameters
 from journeys.data.options import ReadOptions
 from journeys.errors import OptionsError
+
+if TYPE_CHECKING:
+    from journeys.spec.models import Condition
 
 
 def validate(
@@ -32,30 +36,82 @@ def validate(
 
     journey, warnings = check_spec(spec)
     # Plain output here: checking a spec alone must not load pandas (the tables' printer).
-    typer.echo(
-        f"{spec}: valid ({len(journey.stages)} stages, {len(journey.touchpoints)} touchpoints, "
-        f"{len(journey.personas)} personas, {len(journey.milestones)} milestones)"
+    counts = ", ".join(
+        _count(len(items), noun)
+        for items, noun in (
+            (journey.stages, "stage"),
+            (journey.touchpoints, "touchpoint"),
+            (journey.personas, "persona"),
+            (journey.milestones, "milestone"),
+        )
     )
+    typer.echo(f"{spec}: valid ({counts})")
     for warning in warnings:
         typer.secho(f"warning: {warning}", err=True, fg="yellow")
     if events is None and journey.data is None:
         return
     from journeys.analyses import runner
-    from journeys.cli.output import err, out
+    from journeys.cli.output import err, out, say
     from journeys.cli.running import read
+    from journeys.data.mapping import UNASSIGNED
 
     log = read(events, spec, reading)
-    names = runner.current().arrow(log.table.select("event").distinct())
-    present = set(names.column("event").to_pylist())
-    for touchpoint in journey.touchpoints:
-        if not set(touchpoint.events) & present:
-            err.print(
-                f"[yellow]warning:[/] touchpoint '{touchpoint.id}' matches no event "
-                f"(it looks for {', '.join(touchpoint.events)})",
-                markup=True,
-                highlight=False,
-            )
+    run = runner.current()
+    present = set(run.arrow(log.table.select("event").distinct()).column("event").to_pylist())
+    problems = [
+        f"touchpoint '{touchpoint.id}' matches no event (it looks for "
+        f"{', '.join(touchpoint.events)}){_near(touchpoint.events, present)}"
+        for touchpoint in journey.touchpoints
+        if not set(touchpoint.events) & present
+    ]
+    problems += [
+        f"milestone '{milestone.id}' names no event of the data: "
+        f"{', '.join(milestone.events)}{_near(milestone.events, present)}"
+        for milestone in journey.milestones
+        if milestone.events and not milestone.touchpoints and not set(milestone.events) & present
+    ]
+    if journey.personas:
+        table = log.table
+        found = run.frame(
+            table.group_by("persona").aggregate(customers=table.customer_id.nunique())
+        )
+        sizes = dict(zip(found["persona"], found["customers"], strict=True))
+        problems += [
+            f"persona '{persona.id}' matches no customer: check the values in its conditions "
+            f"({_conditions(persona.where)})"
+            for persona in journey.personas
+            if not sizes.get(persona.id)
+        ]
+        if sizes.get(UNASSIGNED):
+            out.print(f"personas: {sizes[UNASSIGNED]:,} customers match none ({UNASSIGNED})")
+    for problem in problems:
+        say(err, problem, "yellow", "warning:")
     out.print(f"events: {log.report.rows_used:,} used, {log.unmapped_events:,} match no touchpoint")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _near(names: list[str], present: set[str]) -> str:
+    """A suggestion for a misspelt event name, or nothing."""
+    for name in names:
+        close = difflib.get_close_matches(name, sorted(present), n=1)
+        if close:
+            return f"; did you mean '{close[0]}'?"
+    return ""
+
+
+def _conditions(conditions: list[Condition]) -> str:
+    shown = []
+    for condition in conditions:
+        if condition.equals is not None:
+            shown.append(f"{condition.column} = {condition.equals!r}")
+        elif condition.in_ is not None:
+            shown.append(f"{condition.column} in {condition.in_!r}")
+        else:
+            shown.append(f"{condition.column} matches {condition.regex!r}")
+    return "; ".join(shown)
 
 
 def init(
@@ -68,14 +124,14 @@ def init(
     reading: ReadOptions,
 ) -> None:
     """Write a starter spec from the data: columns found, events listed, stages to fill in."""
-    from journeys.cli.output import out
+    from journeys.cli.output import out, write_text
     from journeys.cli.running import read
     from journeys.spec.starter import starter_spec
 
     if output.exists() and not force:
         raise OptionsError(f"{output} exists", hint="pass --force to overwrite it, or --out")
     log = read(events, None, reading)
-    output.write_text(starter_spec(log, events), encoding="utf-8")
+    write_text(output, starter_spec(log, events))
     out.print(
         f"wrote {output}: fill in the stages and touchpoints, then `journeys validate {output}`"
     )
@@ -93,10 +149,11 @@ def report(
     reading: ReadOptions,
 ) -> None:
     """Write the self-contained HTML report: journey map, KPIs, funnel, paths, retention, value."""
-    from journeys.cli.output import out, section_progress
+    from journeys.cli.output import out, section_progress, writable
     from journeys.cli.running import read
     from journeys.report import write_report
 
+    writable(output)
     log = read(events, spec, reading)
     write_report(log, output, progress=section_progress)
     out.print(f"report written to {output.resolve()}")

@@ -12,6 +12,7 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from journeys.analyses.base import Result
 from journeys.formatting import duration_text
@@ -23,6 +24,51 @@ MAX_ROWS = 25
 # Wide enough for every table when the output goes to a file or a pipe.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def say(console: Console, text: str, style: str = "", label: str = "") -> None:
+    """Print text that may hold a user's words (paths, step names) exactly as written.
+
+    The text is never read as rich markup: ``cart[/b]`` or ``[unknown-stage]`` stay as
+    they are. ``label`` (``error:``, ``warning:``) is styled apart.
+    """
+    line = Text()
+    if label:
+        line.append(label, style=f"bold {style}".strip())
+        line.append(" ")
+    line.append(text, style="dim" if not label and style == "dim" else "")
+    console.print(line, highlight=False)
+
+
+def writable(path: Path) -> Path:
+    """``path``, with its folder made when missing; a clear error when it cannot be written."""
+    from journeys.errors import OptionsError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OptionsError(
+            f"cannot write {path}: {error.strerror or error}",
+            hint="choose a --out in a folder you can write to",
+            code="output",
+        ) from None
+    if path.is_dir():
+        raise OptionsError(f"{path} is a folder", hint="give --out a file name", code="output")
+    return path
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file the user asked for; a clear error instead of a traceback when it fails."""
+    from journeys.errors import OptionsError
+
+    try:
+        writable(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise OptionsError(
+            f"cannot write {path}: {error.strerror or error}",
+            hint="choose a --out in a folder you can write to",
+            code="output",
+        ) from None
 
 
 def emit(result: Result, output: OutputFormat, path: Path | None = None) -> None:
@@ -39,8 +85,8 @@ def emit(result: Result, output: OutputFormat, path: Path | None = None) -> None
     if path is None:
         out.print(text, markup=False, end="" if text.endswith("\n") else "\n")
         return
-    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    err.print(f"[dim]wrote {output} to {path}[/]", markup=True)
+    write_text(path, text if text.endswith("\n") else text + "\n")
+    say(err, f"wrote {output} to {path}", "dim")
 
 
 def print_views(result: Result) -> None:
@@ -52,7 +98,7 @@ def print_views(result: Result) -> None:
         )
         out.print(rich_table(numbers))
     for title, frame in result.views():
-        out.print(f"[bold]{title}[/]", markup=True)
+        out.print(Text(title, style="bold"))
         if frame.empty:
             out.print("(none)")
             continue

@@ -8,7 +8,7 @@ from typing import Any
 from journeys.analyses.registry import Analysis, Entry
 from journeys.analyses.runner import Runner
 from journeys.cli.analyses import params_from, reading_from
-from journeys.cli.output import emit, err, progress
+from journeys.cli.output import emit, err, progress, say, write_text
 from journeys.data.options import ReadOptions
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
@@ -40,7 +40,7 @@ def run_analysis(entry: Entry, analysis: Analysis, values: dict[str, Any]) -> No
     notes = [result.scalars().get("message"), *getattr(result, "warnings", [])]
     for note in notes:
         if note:
-            err.print(f"[bold yellow]warning:[/] {note}", markup=True)
+            say(err, note, "yellow", "warning:")
     emit(result, values.get("output_format", "table"), values.get("output_path"))
 
 
@@ -57,18 +57,16 @@ def read(
     with progress("reading events"):
         log = load(events, spec, reading, every_row_is=every_row_is)
     for line in log.report.lines():
-        err.print(f"[dim]{line}[/]", markup=True)
+        say(err, line, "dim")
     if log.spec is not None and log.unmapped_events:
-        err.print(
-            f"[dim]{log.unmapped_events:,} events match no touchpoint of the spec[/]", markup=True
-        )
+        say(err, f"{log.unmapped_events:,} events match no touchpoint of the spec", "dim")
     return log
 
 
 def _export(table: Any, path: Path) -> None:
     frame = table.to_pandas() if hasattr(table, "to_pandas") else table
-    frame.to_csv(path, index=False)
-    err.print(f"[dim]wrote {len(frame):,} rows to {path}[/]", markup=True)
+    write_text(path, frame.to_csv(index=False))
+    say(err, f"wrote {len(frame):,} rows to {path}", "dim")
 
 
 def _print_sql(sql: str) -> None:

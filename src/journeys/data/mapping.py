@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import replace
 
 import ibis
 
-from journeys.data.reader import EventLog
+from journeys.data.reader import NUMBERING, EventLog
 from journeys.errors import DataError
 from journeys.spec.models import Condition, Spec
 from journeys.spec.rules import all_conditions, rule_predicate
@@ -106,18 +107,28 @@ def _with_personas(
     return joined.mutate(persona=joined.persona.fill_null(UNASSIGNED))
 
 
+# Columns journeys adds to the events; a message listing the user's columns leaves them out.
+DERIVED = frozenset(
+    {"timestamp_us", *NUMBERING, "touchpoint", "stage", "owner", "touchpoint_channel", "persona"}
+)
+
+
 def _check_columns(
     available: Iterable[str],
     rules: Iterable[tuple[str, list[Condition]]],
     source: str,
 ) -> None:
     columns = list(available)
+    shown = [column for column in columns if column not in DERIVED]
     for owner, conditions in rules:
         for condition in conditions:
             if condition.column not in columns:
+                close = difflib.get_close_matches(condition.column, shown, n=1)
+                meant = f"did you mean '{close[0]}'? " if close else ""
                 raise DataError(
                     f"{owner} of the spec has a condition on column '{condition.column}', "
-                    f"which {source} does not have; its columns are: {', '.join(columns)}",
-                    hint="correct the column name in the spec, or add the column to the data",
+                    f"which {source} does not have; its columns are: {', '.join(shown)}",
+                    hint=f"{meant}correct the column name in the spec, or add the column "
+                    "to the data",
                     code="missing-column",
                 )
