@@ -192,6 +192,8 @@ def test_schema_and_init(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     text = target.read_text()
     assert "customer_id: user_id" in text
     assert 'events: ["payment_done"]' in text
+    assert "stage: purchase  # 706 events; its name says purchase: check" in text
+    assert '  - {id: purchase, name: Purchase, events: ["payment_done"]}' in text
     code, out, err = run(capsys, "validate", str(target), "--events", SHOP)
     assert code == 0, err
     assert "13 touchpoints" in out
@@ -325,3 +327,27 @@ def test_a_date_written_another_way_says_how_to_write_it(
     assert code == 2
     assert err.count("--since:") == 1
     assert "write a day as YYYY-MM-DD or a time as YYYY-MM-DD HH:MM" in err
+
+
+def test_init_lists_columns_that_could_define_personas(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rows = ["user_id,event,timestamp,plan,device,page_url"]
+    for number in range(7):
+        plan = "team" if number % 2 else "solo"
+        for day in (1, 2):
+            device = "mobile" if number == 0 and day == 2 else "desktop"
+            rows.append(f"u{number},visit,2024-01-0{day} 10:00,{plan},{device},/p/{number}/{day}")
+    events = tmp_path / "events.csv"
+    events.write_text("\n".join(rows) + "\n")
+    target = tmp_path / "journey.yaml"
+    code, _, err = run(capsys, "init", str(events), "--out", str(target))
+    assert code == 0, err
+    text = target.read_text()
+    assert "#   plan: solo, team (the same for every event of a customer)" in text
+    assert (
+        "#   device: desktop, mobile (changes for 1 customer: a persona reads their first "
+        "event's value)" in text
+    )
+    assert "page_url" not in text  # 14 values: too many to be a persona
+    assert "milestones: []" in text
