@@ -45,7 +45,9 @@ class ClvParams(Params):
         description="Last day (inclusive) of the period the models learn from; later purchases "
         "are the holdout. Default: the day of the last purchase.",
     )
-    time_unit: Literal["day", "week", "month"] = "week"
+    time_unit: Literal["day", "week", "month"] = Field(
+        default="week", description="The unit of recency, T and the horizon."
+    )
     horizon: float | None = Field(
         default=None, gt=0, description="How far ahead to value customers, in time units (1 year)."
     )
@@ -75,12 +77,15 @@ class ClvParams(Params):
 class FittedModel(BaseModel):
     """A fitted model's parameters, their standard errors and the fit."""
 
-    params: dict[str, float]
+    params: dict[str, float] = Field(
+        description="The fitted parameters by name "
+        "(r, alpha, a, b; r, alpha, s, beta; p, q, gamma)."
+    )
     standard_errors: dict[str, float | None] = Field(
         description="From the Hessian at the optimum (null where it is not invertible)."
     )
-    log_likelihood: float
-    converged: bool
+    log_likelihood: float = Field(description="The log-likelihood at the optimum.")
+    converged: bool = Field(description="Whether the optimiser converged.")
 
     @classmethod
     def of(cls, model: PurchaseModel | GammaGammaModel) -> FittedModel:
@@ -95,14 +100,14 @@ class FittedModel(BaseModel):
 class ClvCustomerRow(Row):
     """One customer: purchase summary, predictions and value."""
 
-    customer_id: str
+    customer_id: str = Field(description="The customer.")
     frequency: int = Field(description="Repeat purchases (days with a purchase, less one).")
     recency: float = Field(description="First to last purchase, in time units.")
     T: float = Field(description="First purchase to the calibration end, in time units.")
     monetary_value: float | None = Field(description="Mean value of the repeat purchases.")
-    first_purchase: dt.date
+    first_purchase: dt.date = Field(description="The day of the first purchase.")
     holdout_purchases: int = Field(description="Purchase days after the calibration end.")
-    holdout_value: float
+    holdout_value: float = Field(description="Value of the purchases after the calibration end.")
     expected_purchases: float = Field(description="Expected purchases over the horizon.")
     p_alive: float = Field(description="Probability that the customer is still active.")
     expected_average_value: float | None = Field(description="Expected value of a purchase.")
@@ -112,32 +117,42 @@ class ClvCustomerRow(Row):
 class HoldoutRow(Row):
     """Mean actual and predicted purchases after the calibration end, by calibration purchases."""
 
-    repeat_purchases_in_calibration: str
-    customers: int
-    actual_purchases: float
-    bgnbd_predicted: float
-    pareto_nbd_predicted: float
+    repeat_purchases_in_calibration: str = Field(
+        description="The group: 0 to 6, 7+, or 'all (sum)'."
+    )
+    customers: int = Field(description="Customers in the group.")
+    actual_purchases: float = Field(
+        description="Mean purchase days after the calibration end (the sum in the last row)."
+    )
+    bgnbd_predicted: float = Field(
+        description="Mean predicted by BG/NBD over the holdout (the sum in the last row)."
+    )
+    pareto_nbd_predicted: float = Field(
+        description="Mean predicted by Pareto/NBD over the holdout (the sum in the last row)."
+    )
 
 
 class DecileRow(Row):
     """A tenth of the customers, ranked by value."""
 
-    decile: int
-    customers: int
-    clv: float
-    share_of_clv: float | None
-    mean_p_alive: float
+    decile: int = Field(description="1 for the most valuable tenth.")
+    customers: int = Field(description="Customers in the group.")
+    clv: float = Field(description="Their total CLV.")
+    share_of_clv: float | None = Field(description="Their share of the total CLV.")
+    mean_p_alive: float = Field(description="Their mean probability of being alive.")
 
 
 class PosteriorRow(Row):
     """A parameter's posterior (PyMC-Marketing, NUTS)."""
 
-    parameter: str
-    mean: float
-    sd: float
+    parameter: str = Field(description="The model parameter.")
+    mean: float = Field(description="Posterior mean.")
+    sd: float = Field(description="Posterior standard deviation.")
     hdi_low: float = Field(description="Lower end of the 94% highest-density interval.")
-    hdi_high: float
-    r_hat: float | None
+    hdi_high: float = Field(description="Upper end of the 94% highest-density interval.")
+    r_hat: float | None = Field(
+        description="The Gelman-Rubin convergence statistic (near 1 when the chains agree)."
+    )
 
 
 class ClvResult(Result):
@@ -145,26 +160,44 @@ class ClvResult(Result):
 
     main_table = "customers"
     params: ClvParams
-    calibration_end: dt.date
-    time_unit: str
+    calibration_end: dt.date = Field(description="The last day of the calibration period.")
+    time_unit: str = Field(
+        description="The time unit of recency, T, the horizon and the holdout length."
+    )
     horizon: float = Field(description="How far ahead customers are valued, in time units.")
     model: str = Field(description="The purchase model behind the predictions.")
-    customers_fitted: int
-    repeat_customers: int
+    customers_fitted: int = Field(
+        description="Customers whose first purchase is in the calibration period."
+    )
+    repeat_customers: int = Field(description="Fitted customers with at least one repeat purchase.")
     customers_after_calibration: int = Field(
         description="Customers whose first purchase came after the calibration end (not fitted)."
     )
     holdout_length: float | None = Field(description="Time units after the calibration end.")
-    total_expected_purchases: float
-    total_clv: float | None
+    total_expected_purchases: float = Field(
+        description="Expected purchases of all fitted customers over the horizon."
+    )
+    total_clv: float | None = Field(
+        description="CLV of all fitted customers (null without purchase values)."
+    )
     warnings: list[str] = Field(description="Fits that did not converge, in words.")
-    bgnbd: FittedModel
-    pareto_nbd: FittedModel
-    gamma_gamma: FittedModel | None
-    holdout: Annotated[pd.DataFrame, TableOf(HoldoutRow)] | None
-    deciles: Annotated[pd.DataFrame, TableOf(DecileRow)]
-    bayes: dict[str, Annotated[pd.DataFrame, TableOf(PosteriorRow)]] | None = None
-    customers: Annotated[pd.DataFrame, TableOf(ClvCustomerRow)]
+    bgnbd: FittedModel = Field(description="The BG/NBD fit.")
+    pareto_nbd: FittedModel = Field(description="The Pareto/NBD fit.")
+    gamma_gamma: FittedModel | None = Field(
+        description="The Gamma-Gamma fit (null without purchase values)."
+    )
+    holdout: Annotated[pd.DataFrame, TableOf(HoldoutRow)] | None = Field(
+        description="The holdout check (null when no purchase follows the calibration end)."
+    )
+    deciles: Annotated[pd.DataFrame, TableOf(DecileRow)] = Field(
+        description="Customers ranked by CLV in ten groups."
+    )
+    bayes: dict[str, Annotated[pd.DataFrame, TableOf(PosteriorRow)]] | None = Field(
+        default=None, description="Posteriors by model (bgnbd, gamma_gamma), with --bayes."
+    )
+    customers: Annotated[pd.DataFrame, TableOf(ClvCustomerRow)] = Field(
+        description="One row per fitted customer, most valuable first."
+    )
     _estimators: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def models(self) -> pd.DataFrame:

@@ -34,7 +34,10 @@ class ClvCheckParams(Params):
         lt=1,
         description="Share of the purchase period held out from the fit and predicted.",
     )
-    time_unit: Literal["day", "week", "month"] = "week"
+    time_unit: Literal["day", "week", "month"] = Field(
+        default="week",
+        description="The unit of recency, T and the holdout length.",
+    )
     purchase_event: str | None = Field(
         default=None, description="What a purchase is (default: the spec's purchase milestone)."
     )

@@ -27,27 +27,27 @@ class JourneyMapParams(Params):
 class MapTouchpointRow(Row):
     """One touchpoint of the spec, measured."""
 
-    touchpoint: str
-    name: str
-    stage: str
-    channel: str | None
+    touchpoint: str = Field(description="The touchpoint's id in the spec.")
+    name: str = Field(description="The touchpoint's name in the spec.")
+    stage: str = Field(description="The stage the touchpoint belongs to.")
+    channel: str | None = Field(description="The touchpoint's channel in the spec.")
     owner: str | None = Field(description="The department that owns it.")
-    events: int
-    customers: int
+    events: int = Field(description="Events mapped to the touchpoint.")
+    customers: int = Field(description="Customers with at least one of its events.")
     next_stage: str | None = Field(description="The stage after this touchpoint's stage.")
     conversion_to_next_stage: float | None = Field(
         description="Share of its customers who enter the next stage after first touching it."
     )
     mean_satisfaction: float | None = Field(description="Mean score of its events, if scored.")
-    satisfaction_responses: int
+    satisfaction_responses: int = Field(description="Its events that carry a satisfaction score.")
 
 
 class MapStageRow(Row):
     """Customers who entered each stage."""
 
-    stage: str
-    name: str
-    customers: int
+    stage: str = Field(description="The stage's id in the spec.")
+    name: str = Field(description="The stage's name in the spec.")
+    customers: int = Field(description="Customers with at least one event in the stage.")
 
 
 class JourneyMapResult(Result):

@@ -26,9 +26,9 @@ class KpiParams(Params):
 class StageReachRow(Row):
     """Customers who entered a stage."""
 
-    stage: str
-    name: str
-    customers: int
+    stage: str = Field(description="The stage's id in the spec.")
+    name: str = Field(description="The stage's name in the spec.")
+    customers: int = Field(description="Customers with at least one event in the stage.")
     share: float | None = Field(description="Share of all customers.")
 
 
@@ -40,14 +40,18 @@ class KpiResult(Result):
 
     main_table = "stages"
     params: KpiParams
-    customers: int
-    events: int
+    customers: int = Field(description="Distinct customers among the events read.")
+    events: int = Field(description="Events read (rows used).")
     first_event: str = Field(description="Time of the first event (UTC, ISO 8601).")
     last_event: str = Field(description="Time of the last event (UTC, ISO 8601).")
     unmapped_events: int | None = Field(
         description="Events that match no touchpoint (null without a spec)."
     )
-    purchasers: int | None = None
+    purchasers: int | None = Field(
+        default=None,
+        description="Customers with at least one purchase (null when which events are "
+        "purchases is not known).",
+    )
     median_days_to_purchase: float | None = Field(
         default=None, description="From a purchaser's first event to their first purchase."
     )

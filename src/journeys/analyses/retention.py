@@ -55,7 +55,7 @@ class Cohort(Row):
     """One cohort: its size and, for each period since, who was active."""
 
     cohort: str = Field(description="The cohort's period (2024-03, or its first day).")
-    size: int
+    size: int = Field(description="Customers in the cohort.")
     customers: list[int] = Field(description="Active customers in period 0, 1, 2, ...")
     retention: list[float] = Field(description="customers / size, period by period.")
     unbounded_retention: list[float] = Field(
@@ -66,13 +66,17 @@ class Cohort(Row):
 class RevenueRow(Row):
     """Revenue of one period from new and from existing purchasers."""
 
-    period: str
+    period: str = Field(description="The period (2024-03, 2024-Q1, or its first day).")
     new: float = Field(description="From customers whose first purchase is in this period.")
     existing: float = Field(description="From customers who first purchased before it.")
-    total: float
-    existing_share: float | None
-    new_customers: int
-    existing_customers: int
+    total: float = Field(description="new + existing.")
+    existing_share: float | None = Field(description="existing / total (null when the total is 0).")
+    new_customers: int = Field(
+        description="Customers whose first purchase is in this period who purchased in it."
+    )
+    existing_customers: int = Field(
+        description="Customers who first purchased before this period and purchased in it."
+    )
 
 
 class RetentionResult(Result):
@@ -80,11 +84,14 @@ class RetentionResult(Result):
 
     main_table = "cohorts"
     params: RetentionParams
-    cohorts: list[Cohort]
+    cohorts: list[Cohort] = Field(description="One entry per cohort, oldest first.")
     repeat_purchase_rate: float | None = Field(
         description="Share of purchasers who purchased more than once."
     )
-    purchasers: int | None
+    purchasers: int | None = Field(
+        description="Customers with at least one purchase (null when which events are "
+        "purchases is not known)."
+    )
     revenue: Annotated[pd.DataFrame, TableOf(RevenueRow)] | None = Field(
         description="Per period, revenue from new versus existing purchasers (null without "
         "purchase values)."

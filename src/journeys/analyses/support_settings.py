@@ -27,7 +27,7 @@ SupportPeriod = Literal["week", "month", "quarter"]
 class CostLine(SpecModel):
     """A named fixed cost of the support operation per period (salaries, tools, training)."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="The cost line's name (each name once).")
     amount: float = Field(ge=0, description="Cost per period.")
     channel: str | None = Field(
         default=None, description="The support channel this cost belongs to, if only one."
@@ -51,8 +51,15 @@ class VariableCosts(SpecModel):
 class SupportContacts(SpecModel):
     """Which events are support contacts: touchpoints and/or event names."""
 
-    touchpoints: Names = Field(default_factory=list)
-    events: Names = Field(default_factory=list)
+    touchpoints: Names = Field(
+        default_factory=list,
+        description="Touchpoint ids whose events are support contacts (for csat: whose events "
+        "carry the CSAT score).",
+    )
+    events: Names = Field(
+        default_factory=list,
+        description="Event names that are support contacts (for csat: that carry the CSAT score).",
+    )
 
     @model_validator(mode="after")
     def _something_to_match(self) -> SupportContacts:
@@ -64,8 +71,8 @@ class SupportContacts(SpecModel):
 class Scenario(SpecModel):
     """A change to the support operation, compared side by side with today."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: str = Field(min_length=1, description="The scenario's name.")
+    description: str = Field(default="", description="What the scenario changes.")
     fixed_costs: dict[str, float] = Field(
         default_factory=dict,
         description="Fixed cost lines to add or change (by name); 0 removes a line.",
@@ -76,8 +83,12 @@ class Scenario(SpecModel):
     contacts_factor: float = Field(
         default=1.0, ge=0, description="Multiplies contacts per customer (0.7: 30% deflected)."
     )
-    per_customer: float | None = Field(default=None, ge=0)
-    value_per_customer: float | None = Field(default=None)
+    per_customer: float | None = Field(
+        default=None, ge=0, description="New variable cost per supported customer."
+    )
+    value_per_customer: float | None = Field(
+        default=None, description="New value of a supported customer per period."
+    )
     value_factor: float = Field(default=1.0, ge=0, description="Multiplies the value.")
 
 
@@ -88,10 +99,18 @@ class SupportChange(SpecModel):
     windows to compare as ``before`` and ``after``: each a first and a last day.
     """
 
-    name: str = Field(min_length=1)
-    date: datetime.date | None = None
-    before: Annotated[list[datetime.date], Field(min_length=2, max_length=2)] | None = None
-    after: Annotated[list[datetime.date], Field(min_length=2, max_length=2)] | None = None
+    name: str = Field(min_length=1, description="The change's name.")
+    date: datetime.date | None = Field(
+        default=None,
+        description="The day of the change; as many complete periods before it are compared "
+        "with after it.",
+    )
+    before: Annotated[list[datetime.date], Field(min_length=2, max_length=2)] | None = Field(
+        default=None, description="The first and last day of the window before the change."
+    )
+    after: Annotated[list[datetime.date], Field(min_length=2, max_length=2)] | None = Field(
+        default=None, description="The first and last day of the window after the change."
+    )
 
     @model_validator(mode="after")
     def _date_or_windows(self) -> SupportChange:
@@ -152,7 +171,9 @@ class CostLinesNamedOnce(Check):
 class Support(Section):
     """The post-purchase support operation: its costs, contacts, value and scenarios."""
 
-    period: SupportPeriod = "month"
+    period: SupportPeriod = Field(
+        default="month", description="The period every support number is per."
+    )
     contacts: SupportContacts
     csat: SupportContacts | None = Field(
         default=None, description="Which events carry the CSAT score of support contacts."

@@ -54,7 +54,8 @@ class ReadOptions(OptionsModel):
         description="The character between a CSV file's columns (default: detected).",
     )
     timezone: str = Field(
-        default="UTC", description="The time zone of timestamps written without an offset."
+        default="UTC",
+        description="The time zone of timestamps written without an offset (default: UTC).",
     )
     time_format: str | None = Field(
         default=None,

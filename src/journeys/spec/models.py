@@ -33,10 +33,18 @@ class Condition(SpecModel):
     Give exactly one of ``equals``, ``in`` and ``regex``.
     """
 
-    column: str = Field(min_length=1)
-    equals: Scalar | None = None
-    in_: Annotated[list[Scalar] | None, Field(alias="in", min_length=1)] = None
-    regex: str | None = None
+    column: str = Field(
+        min_length=1,
+        description="The column the condition looks at (for personas, a customer-level column).",
+    )
+    equals: Scalar | None = Field(default=None, description="The value the column must have.")
+    in_: Annotated[
+        list[Scalar] | None,
+        Field(alias="in", min_length=1, description="The values the column may have."),
+    ] = None
+    regex: str | None = Field(
+        default=None, description="A regular expression the column's text must match."
+    )
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
@@ -55,19 +63,21 @@ class Stage(SpecModel):
     """A stage of the journey, such as awareness, purchase or onboarding."""
 
     id: Identifier
-    name: str
-    description: str = ""
+    name: str = Field(description="The stage's name as people read it.")
+    description: str = Field(default="", description="What happens in the stage.")
 
 
 class Touchpoint(SpecModel):
     """A point of contact: its stage, channel, owning department and the events that are it."""
 
     id: Identifier
-    name: str
-    stage: str
-    channel: str | None = None
+    name: str = Field(description="The touchpoint's name as people read it.")
+    stage: str = Field(description="The id of the stage it belongs to.")
+    channel: str | None = Field(
+        default=None, description="Where it happens (web, email, chat, call, product, ...)."
+    )
     owner: str | None = Field(default=None, description="The department that owns it.")
-    description: str = ""
+    description: str = Field(default="", description="What the touchpoint is.")
     events: EventNames = Field(description="Event names that are this touchpoint.")
     where: list[Condition] = Field(
         default_factory=list, description="Further conditions on the event's columns (all hold)."
@@ -78,8 +88,8 @@ class Persona(SpecModel):
     """A kind of customer, recognised by conditions on customer-level columns."""
 
     id: Identifier
-    name: str
-    description: str = ""
+    name: str = Field(description="The persona's name as people read it.")
+    description: str = Field(default="", description="Who these customers are.")
     where: list[Condition] = Field(min_length=1)
 
 
@@ -87,9 +97,11 @@ class Milestone(SpecModel):
     """A named moment such as ``purchase``: given by event names and/or touchpoints."""
 
     id: Identifier
-    name: str
-    events: Names = Field(default_factory=list)
-    touchpoints: Names = Field(default_factory=list)
+    name: str = Field(description="The milestone's name as people read it.")
+    events: Names = Field(default_factory=list, description="Event names that are the milestone.")
+    touchpoints: Names = Field(
+        default_factory=list, description="Touchpoint ids whose events are the milestone."
+    )
     where: list[Condition] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -103,8 +115,10 @@ class Customers(SpecModel):
     """An optional table of customer-level columns (plan, country, acquisition channel)."""
 
     source: str = Field(description="A file path (relative to the spec) or a database URL.")
-    table: str | None = None
-    customer_id: str = "customer_id"
+    table: str | None = Field(default=None, description="The table, when the source is a database.")
+    customer_id: str = Field(
+        default="customer_id", description="The column of that table that holds the customer id."
+    )
 
 
 class DataSource(ReadOptions):
@@ -122,8 +136,10 @@ class DataSource(ReadOptions):
 class Spec(SpecModel):
     """A customer journey: its stages, touchpoints, personas and milestones."""
 
-    name: str
-    description: str = ""
+    name: str = Field(description="The journey's name, shown in the report.")
+    description: str = Field(
+        default="", description="What the journey is about, in a sentence or two."
+    )
     data: DataSource | None = None
     stages: list[Stage] = Field(min_length=1)
     touchpoints: list[Touchpoint] = Field(default_factory=list)
