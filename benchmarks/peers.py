@@ -41,12 +41,22 @@ def pandas_step_matrix(frame: pd.DataFrame) -> Answer:
 
 
 def pandas_transitions(frame: pd.DataFrame) -> Answer:
+    """Transition counts, customers and the median time between (as journeys reports)."""
     frame = ordered(frame)
-    following = frame.groupby("user_id")["event"].shift(-1)
-    pairs = pd.DataFrame({"user_id": frame["user_id"], "a": frame["event"], "b": following})
+    by_user = frame.groupby("user_id")
+    following = by_user["event"].shift(-1)
+    seconds = (by_user["timestamp"].shift(-1) - frame["timestamp"]).dt.total_seconds()
+    pairs = pd.DataFrame(
+        {"user_id": frame["user_id"], "a": frame["event"], "b": following, "s": seconds}
+    )
     pairs = pairs.dropna(subset=["b"])
-    table = pairs.groupby(["a", "b"]).agg(n=("user_id", "size"), c=("user_id", "nunique"))
-    return {f"{a}>{b}": [int(row.n), int(row.c)] for (a, b), row in table.iterrows()}
+    table = pairs.groupby(["a", "b"]).agg(
+        n=("user_id", "size"), c=("user_id", "nunique"), m=("s", "median")
+    )
+    return {
+        f"{a}>{b}": [int(row.n), int(row.c), round(float(row.m), 3)]
+        for (a, b), row in table.iterrows()
+    }
 
 
 def pandas_paths(frame: pd.DataFrame) -> Answer:
