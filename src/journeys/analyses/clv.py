@@ -33,6 +33,7 @@ DAY_US = 86_400_000_000
 UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
 DAYS_PER_YEAR = 365.25
 HOLDOUT_GROUPS = 7
+EXACT = "decimal(38, 6)"
 # The spend model fits badly when its average purchase is this many times off the observed one.
 SPEND_TOLERANCE = 1.5
 
@@ -364,7 +365,9 @@ def purchase_summary(events: EventLog, params: ClvParams) -> tuple[pd.DataFrame,
     is_purchase = purchases(events, params.purchase_event)
     run = runner.current()
     table = events.table
-    value = table.value.fill_null(0.0) if events.has_value else ibis.literal(0.0)
+    # Summed as exact decimals: float sums in a parallel engine vary in their last digits
+    # from run to run, and a customer's mean spend must not.
+    value = (table.value.fill_null(0.0) if events.has_value else ibis.literal(0.0)).cast(EXACT)
     bought = table.filter(is_purchase).select(
         "customer_id", day=(table.timestamp_us // DAY_US).cast("int64"), value=value
     )
@@ -402,14 +405,16 @@ def purchase_summary(events: EventLog, params: ClvParams) -> tuple[pd.DataFrame,
         frequency=frequency,
         recency=(per_customer.last_day - per_customer.first_day) / unit,
         T=(end_day - per_customer.first_day) / unit,
-        monetary_value=(frequency > 0).ifelse(
-            (per_customer.calibration_value - per_customer.first_value) / frequency, ibis.null()
-        ),
+        monetary_value=(frequency > 0)
+        .ifelse((per_customer.calibration_value - per_customer.first_value) / frequency, None)
+        .cast("float64"),
         first_purchase_day=per_customer.first_day,
         holdout_purchases=per_customer.holdout_purchases,
-        holdout_value=per_customer.holdout_value.fill_null(0.0),
+        holdout_value=per_customer.holdout_value.cast("float64").fill_null(0.0),
     )
-    frame = run.frame(summary)
+    # In customer order: the engine returns rows in any order, and sums over them in
+    # Python (the holdout table) would then differ in their last digits between runs.
+    frame = run.frame(summary).sort_values("customer_id", kind="stable")
     fitted = frame[frame["first_purchase_day"] <= end_day]
     set_aside = len(frame) - len(fitted)
     fitted = fitted.assign(

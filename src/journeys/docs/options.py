@@ -9,6 +9,7 @@ as they are typed on the command line.
 from __future__ import annotations
 
 import inspect
+import re
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,8 @@ from journeys.docs.schema import type_text
 from journeys.docs.sources import Source
 
 EXPORT_PREFIX = "export_"
+# Analysis options write their default into their help (their own default is unset).
+DEFAULT_IN_HELP = re.compile(r"\s*\[default: ([^\]]+)\]$")
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def click_rows(command: Any) -> list[OptionRow]:
             field=param.name,
             value=_annotation_text(hints.get(param.name), param),
             default=_click_default(param),
-            meaning=" ".join((getattr(param, "help", None) or "").split()),
+            meaning=DEFAULT_IN_HELP.sub("", " ".join((getattr(param, "help", None) or "").split())),
         )
         for param in command.params
     ]
@@ -177,6 +180,9 @@ def _without_none(annotation: Any) -> Any:
 def _click_default(param: Any) -> str:
     if param.param_type_name == "argument":
         return "required" if param.required else NOT_SET
+    written = DEFAULT_IN_HELP.search(" ".join((getattr(param, "help", None) or "").split()))
+    if written:
+        return code(written.group(1))
     shown = getattr(param, "show_default", None)
     if isinstance(shown, str):
         return code(shown)
