@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import pandas as pd
 import pytest
 from ibis.backends import BaseBackend
 
-from journeys.analyses.findings import MIN_CUSTOMERS, FindingsParams, FindingsResult, findings
+from journeys.analyses.findings import (
+    MIN_CUSTOMERS,
+    FindingsParams,
+    FindingsResult,
+    _below_the_rest,
+    findings,
+)
 from journeys.data.mapping import apply_spec
 from journeys.data.reader import EventLog, read_events
 from journeys.errors import OptionsError
@@ -125,10 +133,34 @@ def test_the_persona_that_drops_off(found: dict[int, FindingsResult]) -> None:
     assert drop.value == pytest.approx(expected["small_conversion"])  # 8 of 40
     assert drop.baseline == pytest.approx(expected["all_conversion"])  # 38 of 109
     assert drop.customers == expected["small_customers"]
+    # Four persona-steps are compared (enterprise at three steps, small business at one):
+    # the chance of 8 or fewer of 40 going on when 38 of 109 do, times four.
+    p_value = 4 * lower_tail(total=109, successes=38, drawn=40, at_most=8)
     assert drop.text == (
         "Small business (small): 20% of those who reach Consideration go on to Purchase, "
-        "against 35% of all customers."
+        f"against 35% of all customers (p = {p_value:.3f})."
     )
+
+
+def lower_tail(total: int, successes: int, drawn: int, at_most: int) -> float:
+    """P(X <= at_most) for X hypergeometric: Fisher's one-sided exact test, by hand."""
+    ways = math.comb(total, drawn)
+    return (
+        sum(
+            math.comb(successes, k) * math.comb(total - successes, drawn - k)
+            for k in range(at_most + 1)
+        )
+        / ways
+    )
+
+
+def test_a_drop_off_chance_explains_is_not_a_finding() -> None:
+    """20 of 48 going on where 147 of 310 do: lower, but well within chance (p about 0.24)."""
+    candidates = pd.DataFrame({"index": [4], "before": [48], "customers": [20]})
+    steps = pd.DataFrame({"index": [3, 4], "customers": [310, 147]})
+    (p_value,) = _below_the_rest(candidates, steps)
+    assert p_value == pytest.approx(lower_tail(310, 147, 48, 20))
+    assert p_value > 0.2  # one-sided, before any correction for the comparisons made
 
 
 def test_the_slowest_hand_off_up_to_onboarding(found: dict[int, FindingsResult]) -> None:

@@ -5,7 +5,10 @@ Findings are read off the results of other analyses, never off the events direct
 - ``drop_off``: in the funnel through the spec's stages broken down by persona, the
   persona and step whose conversion falls furthest below that of all customers (as a
   ratio). Only a persona with at least ``min_customers`` customers at the step before is
-  compared, so that a handful of customers cannot make a finding.
+  compared, and only a drop-off that chance would explain less than once in twenty
+  (Fisher's exact test of the persona against the other customers, Bonferroni-corrected
+  for every persona and step compared) is a finding: a handful of customers, or a small
+  persona's bad luck, cannot make one.
 - ``slow_hand_off``: among consecutive stages up to the one after the purchase, the pair
   with the longest median time between first entries (timed on at least
   ``min_customers`` customers), against the median of the other pairs' medians. Later
@@ -27,6 +30,7 @@ from typing import Annotated, Literal
 
 import pandas as pd
 from pydantic import Field
+from scipy.stats import fisher_exact
 
 from journeys.analyses.base import Params, Result, Row, TableOf, frame_of, number, records
 from journeys.analyses.breakeven import BreakevenResult, breakeven, never_breaks_even_message
@@ -36,9 +40,12 @@ from journeys.analyses.timing import TimingResult, timing
 from journeys.data.mapping import UNASSIGNED
 from journeys.data.reader import EventLog
 from journeys.errors import JourneysError
+from journeys.formatting import duration_text
 from journeys.spec.models import Spec
 
 MIN_CUSTOMERS = 30
+# A drop-off is a finding when chance would explain it less than once in twenty.
+SIGNIFICANCE = 0.05
 
 FindingKind = Literal[
     "drop_off", "slow_hand_off", "support_break_even", "support_uplift", "support_change"
@@ -144,6 +151,10 @@ def persona_drop_off(
     candidates = candidates[candidates["baseline"] > 0]
     if candidates.empty:
         return None
+    candidates = candidates.assign(p_value=_below_the_rest(candidates, result.steps))
+    candidates = candidates[candidates["p_value"] < SIGNIFICANCE]
+    if candidates.empty:
+        return None
     ratio = candidates["conversion_from_previous"] / candidates["baseline"]
     worst = candidates.loc[ratio.sort_values(kind="stable").index[0]]
     group = str(worst["by_value"])
@@ -152,7 +163,7 @@ def persona_drop_off(
     text = (
         f"{_persona_label(spec, group)}: {worst['conversion_from_previous']:.0%} of those who "
         f"reach {_stage_name(spec, before)} go on to {_stage_name(spec, step)}, against "
-        f"{worst['baseline']:.0%} of all customers."
+        f"{worst['baseline']:.0%} of all customers ({_p_text(float(worst['p_value']))})."
     )
     return Finding(
         kind="drop_off",
@@ -188,10 +199,13 @@ def slowest_hand_off(
     handing, receiving = owner_of.get(source, ""), owner_of.get(target, "")
     if handing and receiving and handing != receiving:
         owners = f" (a hand-off from {handing} to {receiving})"
-    comparison = "" if typical is None else f"; the other stages take a median {typical:.1f} days"
+    comparison = (
+        "" if typical is None else f"; the other stages take a median {_days_text(typical)}"
+    )
     text = (
         f"{_stage_name(spec, source)} to {_stage_name(spec, target)} takes a median "
-        f"{slowest['median_days']:.1f} days{owners}, the slowest step of the journey{comparison}."
+        f"{_days_text(float(slowest['median_days']))}{owners}, the slowest step of the "
+        f"journey{comparison}."
     )
     return Finding(
         kind="slow_hand_off",
@@ -282,6 +296,37 @@ def _verdict(result: BreakevenResult) -> Finding:
         baseline=actual,
         customers=round(actual) if actual is not None else None,
     )
+
+
+def _below_the_rest(candidates: pd.DataFrame, steps: pd.DataFrame) -> pd.Series:
+    """For each group and step: how likely a conversion this far below the rest is by chance.
+
+    Fisher's exact test (one-sided) of the group's customers who go on against the other
+    customers', with Bonferroni's correction for the number of groups and steps compared,
+    so that a small persona's bad luck is not reported as a finding.
+    """
+    overall = steps.set_index("index")["customers"]
+    tested = len(candidates)
+    p_values = []
+    for position, before_value, after_value in zip(
+        candidates["index"], candidates["before"], candidates["customers"], strict=True
+    ):
+        before, after, step = int(before_value), int(after_value), int(position)
+        rest_before = int(overall[step - 1]) - before
+        rest_after = int(overall[step]) - after
+        table = [[after, before - after], [rest_after, max(rest_before - rest_after, 0)]]
+        _, p_value = fisher_exact(table, alternative="less")
+        p_values.append(min(1.0, float(p_value) * tested))
+    return pd.Series(p_values, index=candidates.index)
+
+
+def _p_text(p_value: float) -> str:
+    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3f}"
+
+
+def _days_text(days: float) -> str:
+    """Days as a person reads them: 8.9 days, 3.5 h, 46 min."""
+    return f"{days:.1f} days" if days >= 2 else duration_text(days * 86400)
 
 
 def _last_controlled_stage(spec: Spec) -> str | None:
