@@ -220,3 +220,38 @@ def test_a_spend_model_far_from_the_observed_spend_says_so() -> None:
     cdnow = GammaGammaModel()
     cdnow.params_ = np.array([6.25, 3.74, 15.44])
     assert _spend_warnings(cdnow, np.array([30.0, 35.0, 40.0])) == []
+
+
+def test_purchases_without_value_are_ranked_by_expected_purchases_and_say_why(
+    con: BaseBackend,
+) -> None:
+    from journeys.analyses.clv import NO_VALUE
+    from tests.conftest import SIMPLE_SHOP
+
+    log = read_events(SIMPLE_SHOP, connection=con)
+    result = clv(log, ClvParams(purchase_event="payment_done"))
+    assert NO_VALUE in result.warnings
+    assert result.total_clv is None
+    assert result.customers["monetary_value"].isna().all()
+    assert result.customers["holdout_value"].isna().all()
+    expected = result.customers["expected_purchases"].to_numpy()
+    assert (expected[:-1] >= expected[1:]).all()
+    titles = [title for title, _ in result.views()]
+    assert titles[-1] == "customers by expected purchases over 52 weeks"
+
+
+def test_a_parameter_the_data_barely_determine_is_named() -> None:
+    from journeys.analyses.clv import _undetermined
+
+    model = BetaGeoModel()
+    model.params_ = np.array([1.162, 20.43, 894.1, 2759.0])
+    model.standard_errors_ = np.array([0.6267, 13.1, 19139.0, 59029.0])
+    model.log_likelihood_ = -571.3
+    model.converged_ = True
+    (note,) = _undetermined({"BG/NBD": model})
+    assert note.startswith(
+        "the BG/NBD fit leaves a 894 (standard error 1.91e+04), b 2.76e+03 (standard error "
+        "5.9e+04) poorly determined"
+    )
+    model.standard_errors_ = np.array([0.05, 1.0, 0.1, 0.3])
+    assert _undetermined({"BG/NBD": model}) == []

@@ -34,6 +34,11 @@ UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
 DAYS_PER_YEAR = 365.25
 HOLDOUT_GROUPS = 7
 EXACT = "decimal(38, 6)"
+NO_VALUE = (
+    "the purchases carry no value (the events have no value column): expected purchases "
+    "and the probability of being alive are estimated, spend and lifetime value are not; "
+    "name the column with --value-col"
+)
 # The spend model fits badly when its average purchase is this many times off the observed one.
 SPEND_TOLERANCE = 1.5
 
@@ -230,10 +235,12 @@ class ClvResult(Result):
             shown.append(
                 (f"holdout check over {self.holdout_length:.1f} {self.time_unit}s", self.holdout)
             )
+        horizon = f"{self.horizon:.0f} {self.time_unit}s"
+        if self.total_clv is None:
+            shown.append((f"customers by expected purchases over {horizon}", self.customers))
+            return shown
         shown.append(("customers by value", self.deciles))
-        shown.append(
-            (f"most valuable customers over {self.horizon:.0f} {self.time_unit}s", self.customers)
-        )
+        shown.append((f"most valuable customers over {horizon}", self.customers))
         return shown
 
     def estimator(self, name: str) -> PurchaseModel | GammaGammaModel:
@@ -285,7 +292,8 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
     holdout = None
     if holdout_days > 0:
         holdout = _holdout_table(customers, bgnbd, pareto, holdout_days / unit)
-    customers = customers.sort_values(["clv", "customer_id"], ascending=[False, True])
+    ranking = ["clv", "customer_id"] if spend is not None else ["expected_purchases", "customer_id"]
+    customers = customers.sort_values(ranking, ascending=[False, True])
     values = {
         "calibration_end": calibration_end,
         "time_unit": params.time_unit,
@@ -319,6 +327,8 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
         warnings=[
             *_fit_warnings({"BG/NBD": bgnbd, "Pareto/NBD": pareto, "Gamma-Gamma": spend}),
             *_spend_warnings(spend, mean_value[spenders]),
+            *_undetermined({"BG/NBD": bgnbd, "Pareto/NBD": pareto, "Gamma-Gamma": spend}),
+            *([] if events.has_value else [NO_VALUE]),
         ],
         **values,
     )
@@ -333,6 +343,27 @@ def _fit_warnings(models: dict[str, PurchaseModel | GammaGammaModel | None]) -> 
         for name, model in models.items()
         if model is not None and not model.converged_
     ]
+
+
+def _undetermined(models: dict[str, PurchaseModel | GammaGammaModel | None]) -> list[str]:
+    """Parameters whose standard error exceeds their estimate: the data say little of them."""
+    notes = []
+    for name, model in models.items():
+        if model is None or not model.converged_:
+            continue
+        fitted = FittedModel.of(model)
+        loose = [
+            f"{parameter} {estimate:,.3g} (standard error {error:,.3g})"
+            for parameter, estimate in fitted.params.items()
+            if (error := fitted.standard_errors.get(parameter)) is None or error > abs(estimate)
+        ]
+        if loose:
+            notes.append(
+                f"the {name} fit leaves {', '.join(loose)} poorly determined: the data say "
+                "little about them, so read its predictions for groups of customers rather "
+                "than its parameters"
+            )
+    return notes
 
 
 def _spend_warnings(spend: GammaGammaModel | None, mean_values: np.ndarray) -> list[str]:
@@ -407,10 +438,14 @@ def purchase_summary(events: EventLog, params: ClvParams) -> tuple[pd.DataFrame,
         T=(end_day - per_customer.first_day) / unit,
         monetary_value=(frequency > 0)
         .ifelse((per_customer.calibration_value - per_customer.first_value) / frequency, None)
-        .cast("float64"),
+        .cast("float64")
+        if events.has_value
+        else ibis.null("float64"),
         first_purchase_day=per_customer.first_day,
         holdout_purchases=per_customer.holdout_purchases,
-        holdout_value=per_customer.holdout_value.cast("float64").fill_null(0.0),
+        holdout_value=per_customer.holdout_value.cast("float64").fill_null(0.0)
+        if events.has_value
+        else ibis.null("float64"),
     )
     # In customer order: the engine returns rows in any order, and sums over them in
     # Python (the holdout table) would then differ in their last digits between runs.
