@@ -354,8 +354,9 @@ def breakeven(events: EventLog, params: BreakevenParams | None = None) -> Breake
     if support is None:
         raise OptionsError(
             "the journey spec has no `support` section",
-            hint="add one (period, contacts, fixed_costs, variable_costs, value_per_customer), "
-            "or give --fixed-costs, --variable-cost and --value-per-customer without data",
+            hint="add one to the spec (period, contacts, fixed_costs, variable_costs, "
+            "value_per_customer; see docs/spec.md); `journeys breakeven` also works from "
+            "--fixed-costs, --variable-cost and --value-per-customer alone, without data",
             code="no-support",
         )
     measured = volumes(events, support)
