@@ -233,7 +233,13 @@ def read_events(
     groups = 1
     if raw.get_backend().name == "duckdb":
         groups = max(1, -(-report.rows_used // EVENTS_PER_NUMBERING))
-    return EventLog(table=number_events(usable, groups=groups).cache(), report=report)
+    if groups == 1:
+        return EventLog(table=number_events(usable).cache(), report=report)
+    # Each group's window reads the source: read and check it once, not once per group.
+    source = usable.cache()
+    numbered = number_events(source, groups=groups).cache()
+    source.release()
+    return EventLog(table=numbered, report=report)
 
 
 def number_events(table: ibis.Table, *, groups: int = 1) -> ibis.Table:
