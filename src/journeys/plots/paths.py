@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
+from journeys.analyses.paths import END, START
 from journeys.plots.labels import Labels
 from journeys.plots.theme import styled
+
+LOOPS_SHOWN = 15
 
 if TYPE_CHECKING:
     from journeys.analyses.loops import LoopsResult
@@ -36,7 +39,8 @@ def transitions_figure(
             y=[names(str(label)) for label in matrix.index],
             colorscale="Blues",
             zmin=0,
-            zmax=1,
+            # Scaled to the largest share shown, so that the common transitions stand out.
+            zmax=max(float(shown["share_of_from"].max()), 0.01) if not shown.empty else 1,
             hovertemplate="%{y} → %{x}: %{z:.1%} of %{y}<extra></extra>",
         )
     )
@@ -55,7 +59,7 @@ def sankey_figure(
     keep: dict[int, set[str]] = {}
     for position_value, group in flows.groupby("position"):
         position = int(str(position_value))
-        keep[position] = set(
+        keep.setdefault(position, set()).update(
             group.groupby("source")["customers"].sum().nlargest(per_position).index
         )
         after = position + 1
@@ -65,7 +69,10 @@ def sankey_figure(
     nodes: dict[tuple[int, str], int] = {}
 
     def node(position: int, label: str) -> int:
-        shown = label if label in keep.get(position, set()) else "other"
+        # Where paths end (or start) is always shown: folded into "other", customers who
+        # stopped would seem to go on.
+        kept = label in keep.get(position, set()) or label in (END, START)
+        shown = label if kept else "other"
         return nodes.setdefault((position, shown), len(nodes))
 
     sources, targets, values = [], [], []
@@ -113,7 +120,15 @@ def step_matrix_figure(result: StepMatrixResult, *, labels: Labels | None = None
 def loops_figure(result: LoopsResult) -> go.Figure:
     """Customers by how many times they came back to an earlier stage."""
     table = result.distribution
-    figure = go.Figure(go.Bar(x=[str(n) for n in table["returns"]], y=table["customers"]))
+    # A long thin tail would squeeze the bars people read: returns from LOOPS_SHOWN on
+    # are one bar.
+    tail = table["returns"] >= LOOPS_SHOWN
+    labels = [str(n) for n in table["returns"][~tail]]
+    counts = list(table["customers"][~tail])
+    if tail.any():
+        labels.append(f"{LOOPS_SHOWN}+")
+        counts.append(int(table["customers"][tail].sum()))
+    figure = go.Figure(go.Bar(x=labels, y=counts))
     figure.update_xaxes(title="returns to an earlier stage", type="category")
     figure.update_yaxes(title="customers")
     return styled(figure, "Loops: returns to earlier stages")
