@@ -115,7 +115,7 @@ def rich_table(frame: pd.DataFrame) -> Table:
     columns = [str(column) for column in frame.columns]
     for column in columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
-        title = column.replace("_seconds", "").replace("_", " ")
+        title = column.replace("_seconds", "").replace("_days", "").replace("_", " ")
         view.add_column(title, justify="right" if numeric else "left", overflow="fold")
     for row in frame.itertuples(index=False):
         view.add_row(*(_cell(column, value) for column, value in zip(columns, row)))
@@ -131,6 +131,8 @@ def _cell(column: str, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float) and (column.endswith("_seconds") or "_seconds_" in column):
         return duration_text(value)
+    if isinstance(value, float) and (column.endswith("_days") or "_days_" in column):
+        return duration_text(value * 86400)
     if isinstance(value, float) and any(word in column for word in SHARE_WORDS):
         return f"{value:.1%}"
     if isinstance(value, float):

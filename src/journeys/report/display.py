@@ -49,6 +49,10 @@ def _seconds(value: Any) -> str:
     return duration_text(float(value))
 
 
+def _days(value: Any) -> str:
+    return duration_text(float(value) * 86400)
+
+
 NUMBER_FORMATS: dict[str, Callable[[Any], str]] = {
     "int": _count,
     "number": _number(0),
@@ -60,6 +64,7 @@ NUMBER_FORMATS: dict[str, Callable[[Any], str]] = {
     "g3": _significant,
     "signed": _signed,
     "duration": _seconds,
+    "days": _days,
 }
 
 
