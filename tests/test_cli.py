@@ -227,7 +227,7 @@ def test_spec_warnings_are_printed_with_their_code(
     )
     code, out, err = run(capsys, "validate", str(spec))
     assert code == 0
-    assert "valid (2 stages, 1 touchpoints" in out
+    assert "valid (2 stages, 1 touchpoint, 0 personas, 1 milestone)" in out
     assert f"warning: {spec}:4:10: stage 'b' has no touchpoint" in err
     assert "[empty-stage]" in err
 

@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from journeys.spec.base import Check, Names, Problem, Section, SpecModel, known_names
+from journeys.spec.base import (
+    Check,
+    Location,
+    Names,
+    Problem,
+    Section,
+    SpecModel,
+    TouchpointsExist,
+)
 
 if TYPE_CHECKING:
     from journeys.spec.models import Spec
@@ -134,22 +142,18 @@ class SupportChange(SpecModel):
         return (self.before[0], self.before[1]), (self.after[0], self.after[1])
 
 
-class SupportTouchpointsExist(Check):
+class SupportTouchpointsExist(TouchpointsExist):
     """Support contacts and CSAT name touchpoints of the spec."""
 
-    code = "unknown-touchpoint"
     rule = "Support contacts and CSAT name touchpoints of the spec."
 
-    def problems(self, spec: Spec) -> Iterator[Problem]:
+    def named(self, spec: Spec) -> Iterator[tuple[Location, list[str]]]:
         if spec.support is None:
             return
-        known = {touchpoint.id for touchpoint in spec.touchpoints}
         for part in ("contacts", "csat"):
             chosen = getattr(spec.support, part)
-            for position, name in enumerate(chosen.touchpoints if chosen else []):
-                if name not in known:
-                    message = f"unknown touchpoint '{name}'{known_names('touchpoints', known)}"
-                    yield self.problem(("support", part, "touchpoints", position), message)
+            if chosen is not None:
+                yield ("support", part, "touchpoints"), chosen.touchpoints
 
 
 class CostLinesNamedOnce(Check):

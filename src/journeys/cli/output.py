@@ -47,11 +47,7 @@ def writable(path: Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OptionsError(
-            f"cannot write {path}: {error.strerror or error}",
-            hint="choose a --out in a folder you can write to",
-            code="output",
-        ) from None
+        raise _cannot_write(path, error) from None
     if path.is_dir():
         raise OptionsError(f"{path} is a folder", hint="give --out a file name", code="output")
     return path
@@ -59,16 +55,20 @@ def writable(path: Path) -> Path:
 
 def write_text(path: Path, text: str) -> None:
     """Write a file the user asked for; a clear error instead of a traceback when it fails."""
-    from journeys.errors import OptionsError
-
     try:
         writable(path).write_text(text, encoding="utf-8")
     except OSError as error:
-        raise OptionsError(
-            f"cannot write {path}: {error.strerror or error}",
-            hint="choose a --out in a folder you can write to",
-            code="output",
-        ) from None
+        raise _cannot_write(path, error) from None
+
+
+def _cannot_write(path: Path, error: OSError) -> Exception:
+    from journeys.errors import OptionsError
+
+    return OptionsError(
+        f"cannot write {path}: {error.strerror or error}",
+        hint="choose a --out in a folder you can write to",
+        code="output",
+    )
 
 
 def emit(result: Result, output: OutputFormat, path: Path | None = None) -> None:

@@ -78,6 +78,28 @@ class Check:
         return Problem(location, message, cls.code, cls.severity)
 
 
+class TouchpointsExist(Check):
+    """Touchpoints named somewhere in the spec are touchpoints of the spec.
+
+    Subclasses say where touchpoints are named: :meth:`named` yields the location of
+    each list of names and the names.
+    """
+
+    code = "unknown-touchpoint"
+
+    def named(self, spec: Spec) -> Iterator[tuple[Location, list[str]]]:
+        """Each list of touchpoint names, with its location."""
+        raise NotImplementedError
+
+    def problems(self, spec: Spec) -> Iterator[Problem]:
+        known = {touchpoint.id for touchpoint in spec.touchpoints}
+        for location, names in self.named(spec):
+            for position, name in enumerate(names):
+                if name not in known:
+                    message = f"unknown touchpoint '{name}'{known_names('touchpoints', known)}"
+                    yield self.problem((*location, position), message)
+
+
 class Section(SpecModel):
     """A section of the spec owned by an analysis, with the checks that apply to it."""
 

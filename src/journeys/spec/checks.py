@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from journeys.spec.base import Check, Problem, known_names
+from journeys.spec.base import Check, Location, Problem, TouchpointsExist
 
 if TYPE_CHECKING:
     from journeys.spec.models import Spec
@@ -46,19 +46,14 @@ class TouchpointStagesExist(Check):
                 yield self.problem(("touchpoints", index, "stage"), message)
 
 
-class MilestoneTouchpointsExist(Check):
+class MilestoneTouchpointsExist(TouchpointsExist):
     """A milestone's touchpoints are touchpoints of the spec."""
 
-    code = "unknown-touchpoint"
     rule = "Every touchpoint a milestone names is a touchpoint of the spec."
 
-    def problems(self, spec: Spec) -> Iterator[Problem]:
-        known = {touchpoint.id for touchpoint in spec.touchpoints}
+    def named(self, spec: Spec) -> Iterator[tuple[Location, list[str]]]:
         for index, milestone in enumerate(spec.milestones):
-            for position, name in enumerate(milestone.touchpoints):
-                if name not in known:
-                    message = f"unknown touchpoint '{name}'{known_names('touchpoints', known)}"
-                    yield self.problem(("milestones", index, "touchpoints", position), message)
+            yield ("milestones", index, "touchpoints"), milestone.touchpoints
 
 
 class StagesHaveTouchpoints(Check):
