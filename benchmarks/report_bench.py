@@ -77,7 +77,7 @@ def main() -> None:
         "`python benchmarks/report_bench.py`: `journeys.write_report` over the synthetic logs with "
         "the journey of `benchmarks/bench_journey.yaml` (six stages, a purchase milestone); "
         "reading and mapping the events is timed apart; median of 3 runs. Target at 10M "
-        "events: under 60 s and under 4 GiB.",
+        "events: under 30 s.",
         "",
         "| events | report (s) | reading (s) | peak memory (MiB) | sections | HTML (MiB) |",
         "|---:|---:|---:|---:|---:|---:|",
