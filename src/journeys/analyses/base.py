@@ -140,7 +140,7 @@ class Result(BaseModel):
         names = [self.main_table] + [
             name
             for name, info in type(self).model_fields.items()
-            if name != self.main_table and any(isinstance(m, TableOf) for m in info.metadata)
+            if name != self.main_table and _is_table(info.annotation, info.metadata)
         ]
         for name in names:
             frame = getattr(self, name)
@@ -168,6 +168,17 @@ class Result(BaseModel):
 
     def _repr_html_(self) -> str:
         return str(self.to_pandas().to_html(index=False, na_rep=""))
+
+
+def _is_table(annotation: Any, metadata: list[Any]) -> bool:
+    """Whether a field holds a table: ``TableOf`` in its metadata, or in an optional's."""
+    if any(isinstance(item, TableOf) for item in metadata):
+        return True
+    return any(
+        isinstance(item, TableOf)
+        for member in get_args(annotation)
+        for item in getattr(member, "__metadata__", ())
+    )
 
 
 def _optional_integer(annotation: Any) -> bool:
