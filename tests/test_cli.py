@@ -351,3 +351,12 @@ def test_init_lists_columns_that_could_define_personas(
     )
     assert "page_url" not in text  # 14 values: too many to be a persona
     assert "milestones: []" in text
+
+
+def test_a_funnel_breakdown_prints_in_table_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "funnel", SHOP, "--steps", "catalog", "cart", "--by", "event", "--format", "table"
+    )
+    assert code == 0, err
+    assert out.index("steps") < out.index("breakdown")
+    assert "by value" in out
