@@ -360,3 +360,17 @@ def test_a_funnel_breakdown_prints_in_table_output(capsys: pytest.CaptureFixture
     assert code == 0, err
     assert out.index("steps") < out.index("breakdown")
     assert "by value" in out
+
+
+def test_a_funnel_breakdown_in_csv_keeps_all_customers_rows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(
+        capsys, "funnel", SHOP, "--steps", "catalog", "cart", "--by", "event", "--format", "csv"
+    )
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("by_value,step,index,customers")
+    assert lines[1].startswith(",catalog,1,3611,")  # all customers, first
+    assert lines[2].startswith(",cart,2,1924,")
+    assert lines[3].startswith("catalog,catalog,1,3611,")

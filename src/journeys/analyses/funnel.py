@@ -182,7 +182,11 @@ class FunnelResult(Result):
     _per_customer: ibis.Table | None = PrivateAttr(default=None)
 
     def to_pandas(self) -> pd.DataFrame:
-        return self.steps if self.breakdown is None else self.breakdown
+        """The steps; with a breakdown, all customers' rows (an empty ``by_value``) first."""
+        if self.breakdown is None:
+            return self.steps
+        overall = self.steps.assign(by_value=None)[list(self.breakdown.columns)]
+        return pd.concat([overall, self.breakdown], ignore_index=True)
 
     def customers(self) -> ibis.Table:
         """The last step each customer reached (0 when none), with the breakdown value."""
