@@ -386,3 +386,25 @@ def test_invalid_parameters_are_explained() -> None:
 def test_breakdown_by_a_missing_column(shop_events: EventLog) -> None:
     with pytest.raises(OptionsError, match="cannot break down by 'plan'"):
         funnel(shop_events, FunnelParams(steps=["catalog", "cart"], by="plan"))
+
+
+def test_the_step_after_an_optional_step_is_measured_against_the_last_required_one(
+    journeys_for: Journeys,
+) -> None:
+    """a, b?, c: two of four customers reach c, one of them without b."""
+    log = journeys_for(
+        {
+            "both": [
+                ("a", "2024-01-01 10:00"),
+                ("b", "2024-01-01 11:00"),
+                ("c", "2024-01-01 12:00"),
+            ],
+            "skip": [("a", "2024-01-01 10:00"), ("c", "2024-01-01 12:00")],
+            "stops": [("a", "2024-01-01 10:00"), ("b", "2024-01-01 11:00")],
+            "only": [("a", "2024-01-01 10:00")],
+        }
+    )
+    steps = funnel(log, FunnelParams(steps=["a", "b?", "c"])).steps
+    assert list(steps["customers"]) == [4, 2, 2]
+    assert list(steps["conversion_from_previous"]) == [1.0, 0.5, 0.5]  # c: 2 of a's 4
+    assert list(steps["drop_off"]) == [0, 2, 2]

@@ -14,7 +14,9 @@ counts a customer as reaching a step if *some* sequence of their events does so 
 later entry may succeed where an earlier one timed out). A step happens strictly
 after the previous one: two events at the same microsecond are not in order.
 
-An ``optional`` step may be skipped: the next step may follow the step before it.
+An ``optional`` step may be skipped: the next step may follow the step before it. The
+step after an optional one is measured (conversion, drop-off) against the last step
+that was not optional, as PostHog does: its customers include those who skipped.
 An exclusion of event X from step i to step j drops a sequence from step i+1 on once X
 happens after its step-i event (up to and including the time of a later step, up to
 step j): those customers may still convert through another sequence without X.
@@ -144,12 +146,16 @@ class FunnelStepRow(Row):
     index: int = Field(description="1 for the first step.")
     customers: int = Field(description="Customers who reached the step.")
     conversion_from_previous: float | None = Field(
-        description="Share of the previous step's customers; null when it had none."
+        description="Share of the previous step's customers (after an optional step: of the "
+        "last step that is not optional); null when it had none."
     )
     conversion_from_first: float | None = Field(
         description="Share of the first step's customers; null when it had none."
     )
-    drop_off: int = Field(description="Customers of the previous step who did not reach this one.")
+    drop_off: int = Field(
+        description="Customers of the previous step (the last one not optional) who did not "
+        "reach this one."
+    )
     drop_off_rate: float | None = Field(description="drop_off as a share of the previous step.")
     median_seconds_from_previous: float | None = Field(
         description="Median time from the previous step (null for the first step, or when "
@@ -482,7 +488,10 @@ def _summarise(per_customer: ibis.Table, params: FunnelParams, *, by: bool) -> p
                     "p90_seconds_from_previous": number(record.get(f"p90{k}")),
                 }
             )
-            previous = customers
+            if not step.optional:
+                # A step after an optional one is measured against the last step every
+                # customer had to take, so that those who skipped it are not counted twice.
+                previous = customers
     return frame_of(rows, FunnelBreakdownRow if by else FunnelStepRow)
 
 
