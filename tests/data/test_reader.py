@@ -613,3 +613,14 @@ def test_numbering_customers_in_groups_gives_the_same_numbering(duckdb_con: Base
     assert stored_numbering(number_events(bare, groups=3)) == whole
     assert stored_numbering(events.table) == whole
     assert len(whole) == events.report.rows_used
+
+
+def test_a_compressed_file_is_read_by_the_name_before_gz(tmp_path: Path) -> None:
+    import gzip
+
+    target = tmp_path / "events.csv.gz"
+    target.write_bytes(gzip.compress(SIMPLE_SHOP.read_bytes()))
+    compressed = read_events(target)
+    plain = read_events(SIMPLE_SHOP)
+    assert compressed.report.rows_used == plain.report.rows_used == 35381
+    assert compressed.report.columns == plain.report.columns

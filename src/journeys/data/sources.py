@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -146,10 +147,19 @@ def is_csv(source: Source, format: Format | None) -> bool:
 
 
 def _format_of(path: Path) -> Format | None:
-    """The format a file's name says; a ``.txt`` file with commas or semicolons is CSV."""
-    kind = SUFFIXES.get(path.suffix.lower())
+    """The format a file's name says; a ``.txt`` file with commas or semicolons is CSV.
+
+    A compressed file (``events.csv.gz``) has the format of the name before ``.gz``.
+    """
+    compressed = path.suffix.lower() == ".gz"
+    kind = SUFFIXES.get((path.with_suffix("") if compressed else path).suffix.lower())
     if kind == "text" and path.is_file():
-        with path.open(encoding="utf-8", errors="replace") as handle:
+        opened = (
+            gzip.open(path, "rt", encoding="utf-8", errors="replace")
+            if compressed
+            else path.open(encoding="utf-8", errors="replace")
+        )
+        with opened as handle:
             first = handle.readline()
         if "," in first or ";" in first:
             return "csv"
