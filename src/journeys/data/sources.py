@@ -154,13 +154,13 @@ def _format_of(path: Path) -> Format | None:
     compressed = path.suffix.lower() == ".gz"
     kind = SUFFIXES.get((path.with_suffix("") if compressed else path).suffix.lower())
     if kind == "text" and path.is_file():
-        first = _first_line(path, compressed=compressed)
+        first = _peek_line(path, compressed=compressed)
         if "," in first or ";" in first:
             return "csv"
     return kind
 
 
-def _first_line(path: Path, *, compressed: bool) -> str:
+def _peek_line(path: Path, *, compressed: bool) -> str:
     if compressed:
         with gzip.open(path, "rt", encoding="utf-8", errors="replace") as handle:
             return handle.readline()
