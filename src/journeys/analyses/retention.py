@@ -117,6 +117,8 @@ class RetentionResult(Result):
     def views(self) -> list[tuple[str, pd.DataFrame]]:
         matrix = self.matrix().reset_index()
         matrix.columns = ["cohort", *(f"retention_{period}" for period in matrix.columns[1:])]
+        sizes = {cohort.cohort: cohort.size for cohort in self.cohorts}
+        matrix.insert(1, "customers", [sizes[cohort] for cohort in matrix["cohort"]])
         shown = [(f"retention by {self.params.period}ly cohort (rows) and period since", matrix)]
         if self.revenue is not None:
             shown.append(("revenue from new and existing purchasers", self.revenue))
