@@ -144,3 +144,21 @@ def test_every_row_of_a_transaction_log_is_a_purchase(con: BaseBackend) -> None:
     json_rows = {row["period"]: row for row in result.to_dict()["revenue"]}
     assert json_rows["2024-01"]["existing_share"] == 0.0
     assert json_rows["2024-02"]["total"] == 13.0
+
+
+def test_the_table_a_person_reads_shows_each_cohorts_size() -> None:
+    result = retention(read_events(SIMPLE_SHOP), RetentionParams(period="month"))
+    title, table = result.views()[0]
+    assert title.startswith("retention by monthly cohort")
+    first_users: dict[str, str] = {}
+    import csv
+
+    with SIMPLE_SHOP.open() as handle:
+        for row in csv.DictReader(handle):
+            month = row["timestamp"][:7]
+            if month < first_users.get(row["user_id"], "9999"):
+                first_users[row["user_id"]] = month
+    expected = {
+        month: list(first_users.values()).count(month) for month in set(first_users.values())
+    }
+    assert dict(zip(table["cohort"], table["customers"], strict=True)) == expected
