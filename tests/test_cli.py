@@ -374,3 +374,40 @@ def test_a_funnel_breakdown_in_csv_keeps_all_customers_rows(
     assert lines[1].startswith(",catalog,1,3611,")  # all customers, first
     assert lines[2].startswith(",cart,2,1924,")
     assert lines[3].startswith("catalog,catalog,1,3611,")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from journeys import __version__
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out.strip() == f"journeys {__version__}"
+
+
+def test_a_folder_given_as_the_spec(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "validate", str(tmp_path))
+    assert code == 2
+    assert f"{tmp_path}: this is a folder, not a spec file [not-a-file]" in err
+    assert "Traceback" not in err
+
+
+def test_init_writes_the_events_path_from_the_specs_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "shop.csv").write_bytes(Path(SHOP).read_bytes())
+    code, _, err = run(capsys, "init", "data/shop.csv", "--out", "specs/journey.yaml")
+    assert code == 0, err
+    text = (tmp_path / "specs" / "journey.yaml").read_text()
+    assert 'events: "../data/shop.csv"' in text
+    assert 'name: "shop.csv"' in text
+    code, out, err = run(capsys, "validate", "specs/journey.yaml")
+    assert code == 0, err
+    assert "events: 35,381 used" in out
+
+
+def test_a_conversion_window_of_zero_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "funnel", SHOP, "--steps", "catalog", "cart", "--window", "0d")
+    assert code == 2
+    assert "--window: a conversion window must be longer than zero" in err

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import ibis
 import pandas as pd
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from journeys.analyses import runner
 from journeys.analyses.base import Params, Result, Row, TableOf, frame_of, number
@@ -114,6 +115,16 @@ class FunnelParams(Params):
             for index, step in enumerate(steps)
         ]
         return {**values, "steps": limited}
+
+    @field_validator("window")
+    @classmethod
+    def _window_longer_than_zero(cls, window: timedelta | None) -> timedelta | None:
+        if window is not None and window.total_seconds() <= 0:
+            raise ValueError(
+                "a conversion window must be longer than zero (no later step could fall in "
+                "it); leave it out for no window"
+            )
+        return window
 
     @model_validator(mode="after")
     def _consistent(self) -> FunnelParams:

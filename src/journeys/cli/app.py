@@ -104,6 +104,29 @@ app = typer.Typer(
 )
 
 
+def _print_version(given: bool) -> None:
+    if given:
+        from journeys import __version__
+
+        print(f"journeys {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version of journeys and exit.",
+            is_eager=True,
+            callback=_print_version,
+        ),
+    ] = False,
+) -> None:
+    """Map a customer journey as code, measure it on your events, decide what to change."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (2 for a user's mistake)."""
     args = expand_multi_value_options(list(sys.argv[1:] if argv is None else argv))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -131,7 +132,11 @@ def init(
     if output.exists() and not force:
         raise OptionsError(f"{output} exists", hint="pass --force to overwrite it, or --out")
     log = read(events, None, reading)
-    write_text(output, starter_spec(log, events))
+    # The spec reads a relative path from its own folder: write the events' path from there.
+    named = events
+    if "://" not in events and not Path(events).is_absolute():
+        named = os.path.relpath(Path(events).resolve(), output.resolve().parent)
+    write_text(output, starter_spec(log, named))
     out.print(
         f"wrote {output}: fill in the stages and touchpoints, then `journeys validate {output}`"
     )

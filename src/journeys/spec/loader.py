@@ -45,6 +45,11 @@ def check_spec(path: str | Path) -> tuple[Spec, list[SpecProblem]]:
             [SpecProblem("the file does not exist", str(path), code="no-file")],
             hint="check the path, or write a starter spec with `journeys init EVENTS`",
         ) from None
+    except IsADirectoryError:
+        raise SpecError(
+            [SpecProblem("this is a folder, not a spec file", str(path), code="not-a-file")],
+            hint="give the spec's YAML file, such as journey.yaml",
+        ) from None
     except UnicodeDecodeError as error:
         problem = SpecProblem(
             f"the file is not UTF-8 text ({error.reason})", str(path), code="not-text"

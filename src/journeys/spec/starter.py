@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from journeys.analyses import runner
 from journeys.data.mapping import DERIVED
@@ -51,7 +52,7 @@ def starter_spec(events: EventLog, source: str, *, limit: int = 200) -> str:
         "# A starter journey spec written by `journeys init` from the data.",
         "# Put each touchpoint in its stage, give it a channel and an owner, and remove",
         "# what is not a touchpoint. `journeys validate` checks the result.",
-        f"name: {_quoted(source)}",
+        f"name: {_quoted(Path(source).name)}",
         "data:",
         f"  events: {_quoted(source)}",
         "  columns:",
