@@ -227,7 +227,7 @@ def _option_names() -> set[str]:
     import typer
 
     group = typer.main.get_command(app)
-    names = set()
+    names = {opt for param in group.params for opt in param.opts}  # the root's: --version
     for name in group.list_commands(None):  # type: ignore[arg-type]
         command = group.get_command(None, name)  # type: ignore[arg-type]
         for param in command.params:
