@@ -141,6 +141,10 @@ def test_unknown_step_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> No
         (["funnel", SHOP, "--steps", "catalog", "cart", "--mode", "sideways"], "mode"),
         (["funnel", SHOP, "--steps", "catalog"], "--steps: List should have at least 2 items"),
         (["retention", SHOP, "--period", "year"], "period"),
+        (["kpis", SHOP, "--timezone", "Mars/Olympus"], "is not a time zone"),
+        (["kpis", SHOP, "--since", "2020-02-01", "--until", "2020-01-01"], "--until"),
+        (["loops", SHOP], "needs a journey spec"),
+        (["schema", "--result", "nothing"], "is not an analysis"),
         (
             ["funnel", SHOP, "--steps", "catalog", "cart", "--customer-col", "who"],
             "the customer id column 'who' does not exist",

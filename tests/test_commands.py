@@ -196,33 +196,6 @@ def test_a_transaction_log_in_whitespace_separated_text(
     assert sum(c["frequency"] + 1 for c in result["customers"]) == purchase_days
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["funnel", "missing.csv", "--steps", "a", "b"], "missing.csv does not exist"),
-        (["funnel", str(SIMPLE_SHOP), "--steps", "a", "b", "--window", "soon"], "--window"),
-        (["funnel", str(SIMPLE_SHOP), "--steps", "catalog"], "--steps"),
-        (["retention", str(SIMPLE_SHOP), "--period", "year"], "--period"),
-        (["kpis", str(SIMPLE_SHOP), "--timezone", "Mars/Olympus"], "is not a time zone"),
-        (["kpis", str(SIMPLE_SHOP), "--since", "2020-02-01", "--until", "2020-01-01"], "--until"),
-        (
-            ["funnel", str(SIMPLE_SHOP), "--steps", "catalog", "cart", "--customer-col", "who"],
-            "the customer id column 'who' does not exist",
-        ),
-        (["kpis"], "no events given"),
-        (["loops", str(SIMPLE_SHOP)], "needs a journey spec"),
-        (["schema", "--result", "nothing"], "is not an analysis"),
-    ],
-)
-def test_user_mistakes_exit_2_without_traceback(
-    capsys: pytest.CaptureFixture[str], args: list[str], message: str
-) -> None:
-    code, _, err = run(capsys, *args)
-    assert code == 2
-    assert message in err
-    assert "Traceback" not in err
-
-
 def _option_names() -> set[str]:
     import typer
 
