@@ -9,10 +9,9 @@ the root's help lists them from
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,10 +19,10 @@ import typer
 
 from journeys.cli.analyses import reading_from, reading_parameters
 from journeys.data.options import ReadOptions
-from journeys.errors import OptionsError
+from journeys.errors import JourneysError, OptionsError, SpecProblem
 
 if TYPE_CHECKING:
-    from journeys.spec.models import Condition
+    from journeys.spec.loader import CheckedSpec
 
 
 def validate(
@@ -32,87 +31,115 @@ def validate(
     *,
     reading: ReadOptions,
 ) -> None:
-    """Check a spec (and, with --events or its data section, the events against it)."""
-    from journeys.spec.loader import check_spec
+    """Check a spec (and, with --events or its data section, the events against it).
 
-    journey, warnings = check_spec(spec)
-    # Plain output here: checking a spec alone must not load pandas (the tables' printer).
+    Every problem is printed on stderr, errors first, each at its file, line and column;
+    the last line, on stdout, is the one verdict: valid, valid with warnings, or not
+    valid (exit code 2).
+    """
+    from journeys.errors import SpecError
+    from journeys.spec.loader import read_spec
+
+    try:
+        checked = read_spec(spec)
+    except SpecError as error:
+        _verdict(spec, [_located(p, "error") for p in error.problems], [], error.hint)
+        return
+    warnings = [_located(problem, "warning") for problem in checked.warnings]
     counts = ", ".join(
         _count(len(items), noun)
         for items, noun in (
-            (journey.stages, "stage"),
-            (journey.touchpoints, "touchpoint"),
-            (journey.personas, "persona"),
-            (journey.milestones, "milestone"),
+            (checked.spec.stages, "stage"),
+            (checked.spec.touchpoints, "touchpoint"),
+            (checked.spec.personas, "persona"),
+            (checked.spec.milestones, "milestone"),
         )
     )
-    typer.echo(f"{spec}: valid ({counts})")
-    for warning in warnings:
-        typer.secho(f"warning: {warning}", err=True, fg="yellow")
-    if events is None and journey.data is None:
+    if events is None and checked.spec.data is None:
+        _verdict(spec, [], warnings, counts=counts)
         return
-    from journeys.analyses import runner
-    from journeys.cli.output import err, out, say
-    from journeys.cli.running import read
-    from journeys.data.mapping import UNASSIGNED
+    from journeys.cli.output import progress
 
-    log = read(events, spec, reading)
-    run = runner.current()
-    present = set(run.arrow(log.table.select("event").distinct()).column("event").to_pylist())
-    problems = [
-        f"touchpoint '{touchpoint.id}' matches no event (it looks for "
-        f"{', '.join(touchpoint.events)}){_near(touchpoint.events, present)}"
-        for touchpoint in journey.touchpoints
-        if not set(touchpoint.events) & present
-    ]
-    problems += [
-        f"milestone '{milestone.id}' names no event of the data: "
-        f"{', '.join(milestone.events)}{_near(milestone.events, present)}"
-        for milestone in journey.milestones
-        if milestone.events and not milestone.touchpoints and not set(milestone.events) & present
-    ]
-    if journey.personas:
-        table = log.table
-        found = run.frame(
-            table.group_by("persona").aggregate(customers=table.customer_id.nunique())
-        )
-        sizes = dict(zip(found["persona"], found["customers"], strict=True))
-        problems += [
-            f"persona '{persona.id}' matches no customer: check the values in its conditions "
-            f"({_conditions(persona.where)})"
-            for persona in journey.personas
-            if not sizes.get(persona.id)
+    try:
+        with progress("checking the events against the spec"):
+            errors, found, notes = _check_events(events, checked, reading)
+    except JourneysError as error:
+        _verdict(spec, [f"error: {error.message}"], warnings, error.hint)
+        return
+    _verdict(spec, errors, [*warnings, *found], counts=counts, notes=notes)
+
+
+def _check_events(
+    events: str | None, checked: CheckedSpec, reading: ReadOptions
+) -> tuple[list[str], list[str], list[str]]:
+    """The errors and warnings of the spec against its events, and what was read."""
+    from journeys.cli.output import err, say
+    from journeys.data.mapping import UNASSIGNED
+    from journeys.spec.data_base import read_for_checks
+    from journeys.spec.data_checks import data_problems
+    from journeys.spec.persona_checks import unassigned_customers
+
+    read = read_for_checks(events, checked.spec, reading)
+    for line in read.log.report.lines():
+        say(err, line, "dim")
+    problems = data_problems(read)
+    errors = [_located(checked.locate(p), "error") for p in problems if p.severity == "error"]
+    warnings = [_located(checked.locate(p), "warning") for p in problems if p.severity == "warning"]
+    report = read.log.report
+    notes = [f"events: {report.rows_used:,} used, {read.log.unmapped_events:,} match no touchpoint"]
+    if not read.mapped:
+        notes = [
+            f"events: {report.rows_used:,} used (not mapped: a condition names a missing column)"
         ]
-        if sizes.get(UNASSIGNED):
-            out.print(f"personas: {sizes[UNASSIGNED]:,} customers match none ({UNASSIGNED})")
-    for problem in problems:
-        say(err, problem, "yellow", "warning:")
-    out.print(f"events: {log.report.rows_used:,} used, {log.unmapped_events:,} match no touchpoint")
+    unassigned = unassigned_customers(read)
+    if unassigned:
+        notes.append(f"personas: {unassigned:,} customers match none ({UNASSIGNED})")
+    return errors, warnings, notes
+
+
+def _located(problem: SpecProblem, severity: str) -> str:
+    """A problem as ``FILE:LINE:COLUMN: warning: message (field) [code]``."""
+    where = problem.path
+    if problem.line is not None:
+        where += f":{problem.line}"
+        if problem.column is not None:
+            where += f":{problem.column}"
+    field = f" ({problem.field})" if problem.field else ""
+    code = f" [{problem.code}]" if problem.code else ""
+    return f"{where}: {severity}: {problem.message}{field}{code}"
+
+
+def _verdict(
+    spec: Path,
+    errors: list[str],
+    warnings: list[str],
+    hint: str | None = None,
+    *,
+    counts: str = "",
+    notes: Sequence[str] = (),
+) -> None:
+    """Print the problems (stderr), then what was read and the one verdict (stdout).
+
+    Exits with code 2 when there are errors.
+    """
+    for line in errors:
+        typer.secho(line, err=True, fg="red")
+    if hint:
+        typer.secho(f"hint: {hint}", err=True, fg="yellow")
+    for line in warnings:
+        typer.secho(line, err=True, fg="yellow")
+    for note in notes:
+        typer.echo(note)
+    also = f", {_count(len(warnings), 'warning')}" if warnings else ""
+    if errors:
+        typer.echo(f"{spec}: not valid: {_count(len(errors), 'error')}{also}")
+        raise typer.Exit(2)
+    with_warnings = f" with {_count(len(warnings), 'warning')}" if warnings else ""
+    typer.echo(f"{spec}: valid{with_warnings} ({counts})")
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
-def _near(names: list[str], present: set[str]) -> str:
-    """A suggestion for a misspelt event name, or nothing."""
-    for name in names:
-        close = difflib.get_close_matches(name, sorted(present), n=1)
-        if close:
-            return f"; did you mean '{close[0]}'?"
-    return ""
-
-
-def _conditions(conditions: list[Condition]) -> str:
-    shown = []
-    for condition in conditions:
-        if condition.equals is not None:
-            shown.append(f"{condition.column} = {condition.equals!r}")
-        elif condition.in_ is not None:
-            shown.append(f"{condition.column} in {condition.in_!r}")
-        else:
-            shown.append(f"{condition.column} matches {condition.regex!r}")
-    return "; ".join(shown)
 
 
 def init(

@@ -48,12 +48,17 @@ class SpecModel(BaseModel):
 
 
 class Problem(NamedTuple):
-    """One problem a check found: where (a path of keys and indices), what, and its code."""
+    """One problem a check found: where (a path of keys and indices), what, and its code.
+
+    ``related`` names another place the problem is about (what it is, and its location),
+    such as the earlier touchpoint that takes an event: the loader adds its line.
+    """
 
     location: Location
     message: str
     code: str
     severity: Severity = "error"
+    related: tuple[str, Location] | None = None
 
 
 class Check:
@@ -73,9 +78,11 @@ class Check:
         raise NotImplementedError
 
     @classmethod
-    def problem(cls, location: Location, message: str) -> Problem:
+    def problem(
+        cls, location: Location, message: str, related: tuple[str, Location] | None = None
+    ) -> Problem:
         """A problem of this check."""
-        return Problem(location, message, cls.code, cls.severity)
+        return Problem(location, message, cls.code, cls.severity, related)
 
 
 class TouchpointsExist(Check):

@@ -76,6 +76,36 @@ class StagesHaveTouchpoints(Check):
                 yield self.problem(("stages", index, "id"), message)
 
 
+class EventsClaimedOnce(Check):
+    """An event goes to the first touchpoint that matches it: a later one may never get it."""
+
+    code = "shared-event"
+    rule = (
+        "An event goes to the first touchpoint in the spec whose events and conditions "
+        "match it; a later touchpoint that lists an event of an earlier touchpoint without "
+        "conditions never gets it."
+    )
+    severity = "warning"
+
+    def problems(self, spec: Spec) -> Iterator[Problem]:
+        first_claim: dict[str, int] = {}
+        for index, touchpoint in enumerate(spec.touchpoints):
+            for position, event in enumerate(touchpoint.events):
+                earlier = first_claim.get(event)
+                if earlier is not None and earlier != index:
+                    owner = spec.touchpoints[earlier]
+                    message = (
+                        f"touchpoint '{touchpoint.id}' lists event '{event}', which touchpoint "
+                        f"'{owner.id}' lists too: an event goes to the first touchpoint in the "
+                        f"spec that matches it, and '{owner.id}' has no conditions, so it takes "
+                        f"every '{event}' event and '{touchpoint.id}' never gets one"
+                    )
+                    related = (f"touchpoint '{owner.id}'", ("touchpoints", earlier, "id"))
+                    yield self.problem(("touchpoints", index, "events", position), message, related)
+                elif earlier is None and not touchpoint.where:
+                    first_claim[event] = index
+
+
 class PurchaseDefined(Check):
     """Without a ``purchase`` milestone, the value analyses have nothing to count."""
 
@@ -100,5 +130,6 @@ CORE_CHECKS: tuple[type[Check], ...] = (
     TouchpointStagesExist,
     MilestoneTouchpointsExist,
     StagesHaveTouchpoints,
+    EventsClaimedOnce,
     PurchaseDefined,
 )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,26 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from journeys.errors import SpecError, SpecProblem
-from journeys.spec.base import CrossReferenceError, Location
+from journeys.spec.base import CrossReferenceError, Location, Problem
 from journeys.spec.models import Spec
+
+
+@dataclass(frozen=True)
+class CheckedSpec:
+    """A spec read from its file, its warnings, and what locates any problem in the file.
+
+    Checks that run later (against the data) report problems by their path in the spec;
+    :meth:`locate` points them at the file's line and column.
+    """
+
+    spec: Spec
+    path: str
+    document: Any
+    warnings: list[SpecProblem]
+
+    def locate(self, problem: Problem) -> SpecProblem:
+        """``problem`` with the file, line and column of its location."""
+        return _locate(self.document, problem, self.path)
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -37,6 +57,19 @@ def check_spec(path: str | Path) -> tuple[Spec, list[SpecProblem]]:
     A warning (a stage no touchpoint leads to, no purchase milestone) does not stop the
     spec from loading; ``journeys validate`` prints them.
     """
+    checked = read_spec(path)
+    return checked.spec, checked.warnings
+
+
+def read_spec(path: str | Path) -> CheckedSpec:
+    """Read a spec like :func:`check_spec`, keeping what locates later problems in the file.
+
+    Examples
+    --------
+    >>> checked = read_spec("journey.yaml")  # doctest: +SKIP
+    >>> [str(warning) for warning in checked.warnings]  # doctest: +SKIP
+    ["journey.yaml:4:10: stage 'loyalty' has no touchpoint, ... [empty-stage]"]
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -56,13 +89,10 @@ def check_spec(path: str | Path) -> tuple[Spec, list[SpecProblem]]:
         )
         raise SpecError([problem]) from None
     spec, document = _parse(text, str(path))
-    warnings = [
-        _problem(document, found.location, found.message, str(path), code=found.code)
-        for found in spec.warnings()
-    ]
+    warnings = [_locate(document, found, str(path)) for found in spec.warnings()]
     if spec.data is not None:
         spec = spec.model_copy(update={"data": _resolve_paths(spec.data, path.parent)})
-    return spec, warnings
+    return CheckedSpec(spec, str(path), document, warnings)
 
 
 def parse_spec(text: str, path: str = "<spec>") -> Spec:
@@ -93,7 +123,7 @@ def _parse(text: str, path: str) -> tuple[Spec, Any]:
     try:
         return Spec.model_validate(_plain(document)), document
     except ValidationError as error:
-        raise SpecError(_problems(error, document, path)) from None
+        raise SpecError(_problems(error, document, path, text)) from None
 
 
 def spec_json_schema() -> str:
@@ -110,15 +140,16 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _problems(error: ValidationError, document: Any, path: str) -> list[SpecProblem]:
+def _problems(error: ValidationError, document: Any, path: str, text: str) -> list[SpecProblem]:
     problems: list[SpecProblem] = []
     for detail in error.errors(include_url=False):
         cause = (detail.get("ctx") or {}).get("error")
         location = tuple(detail["loc"])
         if isinstance(cause, CrossReferenceError):
             for found in cause.problems:
-                at = location + found.location
-                problems.append(_problem(document, at, found.message, path, code=found.code))
+                problems.append(
+                    _locate(document, found._replace(location=location + found.location), path)
+                )
             continue
         message = detail["msg"].removeprefix("Value error, ")
         unknown = detail["type"] == "extra_forbidden"
@@ -127,8 +158,49 @@ def _problems(error: ValidationError, document: Any, path: str) -> list[SpecProb
             message, code = f"unknown key '{location[-1]}'", "unknown-key"
         elif detail["type"] == "missing":
             message, code = f"'{location[-1]}' is required", "missing-key"
+        elif detail["type"] == "string_type":
+            line, column = _position(document, location)
+            message, code = _not_text(detail["input"], _written(text, line, column)), "not-text"
         problems.append(_problem(document, location, message, path, at_key=unknown, code=code))
     return problems
+
+
+def _not_text(value: Any, written: str) -> str:
+    """Why a value YAML read as a number, a truth value, a date or nothing is not a name."""
+    if value is None:
+        return "a value is needed here (YAML reads an empty value or 'null' as nothing)"
+    if isinstance(value, bool):
+        kind = "a truth value"
+    elif isinstance(value, int | float):
+        kind = "a number"
+    elif isinstance(value, dt.date):
+        kind = "a date"
+    else:
+        return "text is needed here"
+    return f"text is needed here, but YAML reads {written} as {kind}: quote it ('{written}')"
+
+
+def _written(text: str, line: int | None, column: int | None) -> str:
+    """The value as written at a 1-based line and column of the YAML text."""
+    if line is None or column is None:
+        return ""
+    lines = text.splitlines()
+    if line > len(lines):
+        return ""
+    rest = lines[line - 1][column - 1 :]
+    end = min((rest.find(stop) for stop in ",]}#" if stop in rest), default=len(rest))
+    return rest[:end].strip()
+
+
+def _locate(document: Any, problem: Problem, path: str) -> SpecProblem:
+    """A check's problem located in the file; a related place is named by its line."""
+    message = problem.message
+    if problem.related is not None:
+        what, where = problem.related
+        line, _ = _position(document, where)
+        if line is not None:
+            message += f" ({what} is at line {line})"
+    return _problem(document, problem.location, message, path, code=problem.code)
 
 
 def _problem(
