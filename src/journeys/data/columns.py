@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from journeys.data.options import Columns, option_for
+from journeys.data.options import ROLES, Columns, option_for
 from journeys.errors import DataError
 
 CANDIDATES: dict[str, tuple[str, ...]] = {
@@ -23,6 +23,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "value": ("value", "revenue", "amount"),
     "channel": ("channel",),
     "satisfaction": ("satisfaction", "csat", "nps"),
+    "session": ("session_id", "session", "sessionid", "user_session", "visit_id"),
 }
 REQUIRED = ("customer_id", "timestamp", "event")
 
@@ -37,11 +38,11 @@ class ColumnMapping:
     value: str | None = None
     channel: str | None = None
     satisfaction: str | None = None
+    session: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         """Roles that are present, mapped to their source columns."""
-        roles = ("customer_id", "timestamp", "event", "value", "channel", "satisfaction")
-        return {role: getattr(self, role) for role in roles if getattr(self, role) is not None}
+        return {role: getattr(self, role) for role in ROLES if getattr(self, role) is not None}
 
 
 def resolve_columns(
@@ -98,4 +99,5 @@ def resolve_columns(
         value=found["value"],
         channel=found["channel"],
         satisfaction=found["satisfaction"],
+        session=found["session"],
     )

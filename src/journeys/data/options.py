@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 Format = Literal["csv", "parquet", "json", "duckdb", "text"]
 EngineName = Literal["duckdb", "spark"]
-ROLES = ("customer_id", "timestamp", "event", "value", "channel", "satisfaction")
+ROLES = ("customer_id", "timestamp", "event", "value", "channel", "satisfaction", "session")
 
 
 class OptionsModel(BaseModel):
@@ -31,6 +31,7 @@ class Columns(OptionsModel):
     value: str | None = Field(default=None, description="Revenue or amount of the event.")
     channel: str | None = Field(default=None, description="The channel of the event.")
     satisfaction: str | None = Field(default=None, description="A CSAT or NPS score.")
+    session: str | None = Field(default=None, description="The session (visit) id column.")
 
     def over(self, base: Columns) -> Columns:
         """These columns where given, ``base``'s otherwise."""
@@ -142,6 +143,7 @@ CLI_NAMES: dict[str, str] = {
     "value": "--value-col",
     "channel": "--channel-col",
     "satisfaction": "--satisfaction-col",
+    "session": "--session-col",
     "table": "--table",
     "format": "--input-format",
     "delimiter": "--delimiter",

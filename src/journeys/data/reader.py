@@ -3,9 +3,11 @@
 The canonical event table has ``customer_id`` (string), ``timestamp`` (UTC, without
 a zone), ``timestamp_us`` (the same instant as microseconds since 1970: an exact order
 key for windows on every engine), ``event`` (string), the optional ``value``,
-``channel`` and ``satisfaction``, and every other column of the source under its own
-name. Rows that cannot be used are an error, or, when asked, set aside and counted;
-exact duplicates are counted and only removed when asked.
+``channel``, ``satisfaction`` and ``session_id`` (string: the session, or visit, each
+event belongs to), and every other column of the source under its own name (a source
+column named like one of these that is not used for it is kept as ``<name>_original``).
+Rows that cannot be used are an error, or, when asked, set aside and counted; exact
+duplicates are counted and only removed when asked.
 
 Each customer's events are numbered once, when the table is built (:data:`NUMBERING`):
 ``position`` (1 for the customer's first event), ``previous_event``, ``next_event`` and
@@ -42,6 +44,17 @@ if TYPE_CHECKING:
 OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 #: The columns that number each customer's events (see :func:`number_events`).
 NUMBERING = ("position", "previous_event", "next_event", "since_previous_us")
+#: The columns of the canonical event table that come from the source's columns.
+CANONICAL = (
+    "customer_id",
+    "timestamp",
+    "timestamp_us",
+    "event",
+    "value",
+    "channel",
+    "satisfaction",
+    "session_id",
+)
 #: On DuckDB, customers are numbered in groups of about this many events: one window over
 #: every event of a very large log needs more memory than DuckDB can spill to disk.
 EVENTS_PER_NUMBERING = 16_000_000
@@ -184,7 +197,7 @@ def read_events(
             source,
             format=options.format,
             delimiter=options.delimiter,
-            text_columns=(mapping.timestamp,),
+            text_columns=_text_columns(mapping),
         )
     shaped = _canonical(
         raw,
@@ -240,6 +253,12 @@ def read_events(
     numbered = number_events(source, groups=groups).cache()
     source.release()
     return EventLog(table=numbered, report=report)
+
+
+def _text_columns(mapping: ColumnMapping) -> tuple[str, ...]:
+    """The columns of a CSV file that journeys reads as text and checks itself."""
+    given = (mapping.timestamp, mapping.session)
+    return tuple(column for column in given if column is not None)
 
 
 def number_events(table: ibis.Table, *, groups: int = 1) -> ibis.Table:
@@ -349,8 +368,10 @@ def _canonical(
         canonical["channel"] = raw[mapping.channel].cast("string")
     if mapping.satisfaction is not None:
         canonical["satisfaction"] = _number(raw, mapping.satisfaction, name, "satisfaction")
+    if mapping.session is not None:
+        canonical["session_id"] = raw[mapping.session].cast("string")
     used = set(roles.values())
-    reserved = {*canonical, *NUMBERING}
+    reserved = {*CANONICAL, *NUMBERING}
     extras = {
         (f"{column}_original" if column in reserved else column): raw[column]
         for column in raw.columns
