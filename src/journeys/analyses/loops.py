@@ -1,14 +1,28 @@
-"""Loops: customers who come back to an earlier stage of the journey, and how often.
+"""Loops: customers who come back to an earlier stage, or to a touchpoint within a stage.
 
-A return is an event whose stage comes earlier in the spec's order of stages than the
-furthest stage the customer had reached before it: after onboarding, a customer back in
-consideration (shopping around), or from loyalty back to purchase (buying again).
-Repeats of the same stage in a row are not returns.
+Two kinds of loop are measured, on each customer's events that have a stage (events
+that match no touchpoint, and touchpoints the spec puts in no stage, are skipped: they
+neither end a visit of a stage nor separate two events of one).
+
+*Returns to an earlier stage.* A return is an event whose stage comes earlier in the
+spec's order of stages than the furthest stage the customer had reached before it:
+after onboarding, a customer back in consideration (shopping around), or from loyalty
+back to purchase (buying again). Repeats of the same stage in a row are not returns.
+
+*Loops within a stage.* A *visit* of a stage is a run of a customer's events in that
+stage, from the first event that enters it to the last before an event of another
+stage. A loop within a stage is an event at a touchpoint the customer had already
+visited earlier in the same visit, when the event just before it was at another
+touchpoint of the stage: cart, shipping, cart is one loop, from shipping back to cart;
+cart, shipping, cart, shipping is two (the second back to shipping). Repeats in a row
+(cart, cart) are not loops. Leaving the stage and coming back starts a new visit: cart,
+payment, cart is never a loop within the stage (it is a return to an earlier stage when
+that stage comes before the furthest one reached), so no step is counted twice.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import ibis
 import pandas as pd
@@ -19,10 +33,11 @@ from journeys.analyses.base import Params, Result, Row, TableOf
 from journeys.analyses.registry import Analysis
 from journeys.data.reader import EventLog, numbered_table
 from journeys.errors import OptionsError
+from journeys.spec.models import Spec
 
 
 class LoopsParams(Params):
-    """Nothing to set yet: loops are measured between the spec's stages."""
+    """Nothing to set yet: loops are measured between the spec's stages and touchpoints."""
 
 
 class ReturnRow(Row):
@@ -41,24 +56,75 @@ class ReturnCountRow(Row):
     customers: int
 
 
+class StageLoopRow(Row):
+    """Loops within one stage: returns to a touchpoint already visited in the same visit."""
+
+    stage: str
+    customers: int = Field(description="Customers with an event in the stage.")
+    looping_customers: int = Field(
+        description="Customers who looped within the stage at least once."
+    )
+    loops: int = Field(description="Loops within the stage, over every customer and visit.")
+    share_looping: float | None = Field(
+        description="looping_customers / customers (null for a stage nobody reached)."
+    )
+
+
+class TouchpointLoopRow(Row):
+    """Loops back to one touchpoint within its stage."""
+
+    stage: str
+    touchpoint: str
+    customers: int = Field(description="Customers with an event at the touchpoint.")
+    looping_customers: int = Field(
+        description="Customers who came back to the touchpoint within a visit of its stage."
+    )
+    returns: int = Field(description="Loops back to the touchpoint, over every customer.")
+    share_of_stage: float | None = Field(
+        description="looping_customers / the customers of the stage (null for a stage "
+        "nobody reached)."
+    )
+
+
+class LoopPairRow(Row):
+    """A loop within a stage: the touchpoint left from and the one returned to."""
+
+    stage: str
+    from_touchpoint: str = Field(description="The touchpoint just before the return.")
+    to_touchpoint: str = Field(
+        description="The touchpoint returned to, already visited in the same visit."
+    )
+    returns: int
+    customers: int
+
+
 class LoopsResult(Result):
-    """Returns per (furthest stage, stage returned to), and customers by number of returns."""
+    """Returns to earlier stages, and loops between the touchpoints of one stage."""
 
     main_table = "returns"
     params: LoopsParams
     customers: int = Field(description="Customers with an event in some stage.")
-    looping_customers: int = Field(description="Customers who came back at least once.")
+    looping_customers: int = Field(
+        description="Customers who came back to an earlier stage at least once."
+    )
     share_looping: float | None = Field(description="looping_customers / customers.")
+    customers_looping_within: int = Field(
+        description="Customers who looped within some stage at least once."
+    )
+    share_looping_within: float | None = Field(description="customers_looping_within / customers.")
     returns: Annotated[pd.DataFrame, TableOf(ReturnRow)]
     distribution: Annotated[pd.DataFrame, TableOf(ReturnCountRow)]
+    loops_within_stages: Annotated[pd.DataFrame, TableOf(StageLoopRow)]
+    loops_to_touchpoints: Annotated[pd.DataFrame, TableOf(TouchpointLoopRow)]
+    loops_between_touchpoints: Annotated[pd.DataFrame, TableOf(LoopPairRow)]
 
 
 def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
-    """Count returns to earlier stages.
+    """Count returns to earlier stages and loops within each stage.
 
     Examples
     --------
-    >>> loops(mapped_events).distribution  # doctest: +SKIP
+    >>> loops(mapped_events).loops_between_touchpoints  # doctest: +SKIP
     """
     params = params or LoopsParams()
     spec = events.spec
@@ -70,9 +136,39 @@ def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
         )
     stage_order = {stage.id: index for index, stage in enumerate(spec.stages)}
     run = runner.current()
-    # Three summaries read the returns: compute the window once.
-    table = run.cached(_returns(events, stage_order))
-    customers = int(run.scalar(table.customer_id.nunique()))
+    # Every summary reads the marked events: compute the windows once.
+    table = run.cached(_marked(events, stage_order))
+    totals = run.frame(
+        table.aggregate(
+            customers=table.customer_id.nunique(),
+            within=table.customer_id.nunique(where=table.is_loop),
+        )
+    )
+    customers = int(totals["customers"].iloc[0])
+    within = int(totals["within"].iloc[0])
+    returns, distribution = _stage_returns(table, stage_order)
+    looping = int(distribution.loc[distribution["returns"] > 0, "customers"].sum())
+    stages = _loops_within_stages(table, spec)
+    return LoopsResult(
+        params=params,
+        returns=returns,
+        distribution=distribution,
+        customers=customers,
+        looping_customers=looping,
+        share_looping=looping / customers if customers else None,
+        customers_looping_within=within,
+        share_looping_within=within / customers if customers else None,
+        loops_within_stages=stages,
+        loops_to_touchpoints=_loops_to_touchpoints(table, spec, stages),
+        loops_between_touchpoints=_loops_between_touchpoints(table, stage_order),
+    )
+
+
+def _stage_returns(
+    table: ibis.Table, stage_order: dict[str, int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Returns per (furthest stage, stage returned to), and customers by number of returns."""
+    run = runner.current()
     names = {index: stage for stage, index in stage_order.items()}
     returned = table.filter(table.is_return)
     by_pair = run.frame(
@@ -96,40 +192,121 @@ def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
         .aggregate(customers=per_customer.count())
         .order_by("returns")
     )
-    looping = int(counted.loc[counted["returns"] > 0, "customers"].sum())
-    return LoopsResult(
-        params=params,
-        returns=returns,
-        distribution=counted.astype(int),
-        customers=customers,
-        looping_customers=looping,
-        share_looping=looping / customers if customers else None,
+    return returns, counted.astype(int)
+
+
+def _loop_counts(table: ibis.Table, keys: list[str]) -> pd.DataFrame:
+    """Customers, looping customers and loops, by ``keys`` (the stage, or its touchpoints)."""
+    counted = table.group_by(keys).aggregate(
+        customers=table.customer_id.nunique(),
+        looping_customers=table.customer_id.nunique(where=table.is_loop),
+        loops=table.is_loop.cast("int64").sum(),
     )
+    return runner.current().frame(counted)
 
 
-def _returns(events: EventLog, stage_order: dict[str, int]) -> ibis.Table:
-    """Each event with a stage: ``customer_id``, ``rank`` (its stage's place in the spec),
-    ``furthest`` (the furthest rank the customer reached before it) and ``is_return``.
+def _loops_within_stages(table: ibis.Table, spec: Spec) -> pd.DataFrame:
+    """Every stage of the spec, in its order: customers, looping customers, loops, share."""
+    counted = _loop_counts(table, ["stage"]).set_index("stage")
+    stages = [stage.id for stage in spec.stages]
+    frame = counted.reindex(stages, fill_value=0).astype(int).rename_axis("stage").reset_index()
+    frame["share_looping"] = _share(frame["looping_customers"], frame["customers"])
+    return frame
 
-    One window, in the order the events were numbered when read: the furthest stage
+
+def _loops_to_touchpoints(table: ibis.Table, spec: Spec, stages: pd.DataFrame) -> pd.DataFrame:
+    """Every touchpoint of a stage: customers, those who looped back to it, its loops.
+
+    In the spec's order of stages; within a stage, the touchpoints looped back to most first.
+    """
+    counted = _loop_counts(table, ["stage", "touchpoint"])
+    stage_order = {stage.id: index for index, stage in enumerate(spec.stages)}
+    listed = pd.DataFrame(
+        [
+            {"stage": touchpoint.stage, "touchpoint": touchpoint.id, "order": index}
+            for index, touchpoint in enumerate(spec.touchpoints)
+            if touchpoint.stage is not None
+        ],
+        columns=["stage", "touchpoint", "order"],
+    )
+    frame = listed.merge(counted, on=["stage", "touchpoint"], how="left")
+    numbers = ["customers", "looping_customers", "loops"]
+    frame[numbers] = frame[numbers].fillna(0).astype(int)
+    stage_customers = stages.set_index("stage")["customers"]
+    frame["share_of_stage"] = _share(
+        frame["looping_customers"], frame["stage"].map(stage_customers)
+    )
+    frame["stage_order"] = frame["stage"].map(stage_order)
+    frame = frame.sort_values(
+        ["stage_order", "loops", "looping_customers", "order"],
+        ascending=[True, False, False, True],
+    )
+    return frame.rename(columns={"loops": "returns"}).drop(columns=["order", "stage_order"])
+
+
+def _loops_between_touchpoints(table: ibis.Table, stage_order: dict[str, int]) -> pd.DataFrame:
+    """Loops by (stage, touchpoint left from, touchpoint returned to), the most common first."""
+    looped = table.filter(table.is_loop)
+    frame = runner.current().frame(
+        looped.group_by(["stage", "from_touchpoint", "touchpoint"])
+        .aggregate(returns=looped.count(), customers=looped.customer_id.nunique())
+        .rename(to_touchpoint="touchpoint")
+    )
+    frame[["returns", "customers"]] = frame[["returns", "customers"]].astype(int)
+    frame["stage_order"] = frame["stage"].map(stage_order)
+    frame = frame.sort_values(
+        ["returns", "customers", "stage_order", "from_touchpoint", "to_touchpoint"],
+        ascending=[False, False, True, True, True],
+    )
+    return frame.drop(columns="stage_order").reset_index(drop=True)
+
+
+def _share(part: pd.Series[Any], whole: pd.Series[Any]) -> pd.Series[Any]:
+    """``part / whole``, missing where ``whole`` is zero."""
+    return (part / whole.where(whole > 0)).astype(float)
+
+
+def _marked(events: EventLog, stage_order: dict[str, int]) -> ibis.Table:
+    """Each event with a stage, marked for both kinds of loop.
+
+    Columns: ``customer_id``, ``stage``, ``touchpoint``, ``rank`` (its stage's place in
+    the spec), ``furthest`` (the furthest rank the customer reached before it),
+    ``is_return`` (back to an earlier stage), ``from_touchpoint`` (the touchpoint of the
+    customer's previous event with a stage) and ``is_loop`` (back to a touchpoint within
+    the same visit of the stage).
+
+    The windows run in the order the events were numbered when read. The furthest stage
     before an event is the same whether or not repeats are merged (a repeat has the rank
-    of the event it repeats), so a repeat is simply not counted as a return.
+    of the event it repeats), so a repeat is simply not counted as a return. A visit is
+    numbered by counting the events that enter a stage; an event loops when its
+    touchpoint was seen earlier in the visit and the event before it is elsewhere.
     """
     table = numbered_table(events)
     staged = table.filter(table.stage.notnull())
     rank = ibis.cases(*[(staged.stage == stage, index) for stage, index in stage_order.items()])
-    staged = staged.select("customer_id", "position", rank=rank)
+    staged = staged.select("customer_id", "position", "stage", "touchpoint", rank=rank)
     order = ibis.window(group_by="customer_id", order_by="position")
     before = ibis.window(group_by="customer_id", order_by="position", rows=(None, -1))
+    so_far = ibis.window(group_by="customer_id", order_by="position", rows=(None, 0))
     marked = staged.mutate(
-        previous=staged.rank.lag().over(order), furthest=staged.rank.max().over(before)
+        previous=staged.rank.lag().over(order),
+        from_touchpoint=staged.touchpoint.lag().over(order),
+        furthest=staged.rank.max().over(before),
     )
-    repeat = marked.previous.notnull() & (marked.previous == marked.rank)
-    return marked.select(
+    enters = marked.previous.isnull() | (marked.previous != marked.rank)
+    visits = marked.mutate(visit=enters.cast("int64").sum().over(so_far))
+    in_visit = ibis.window(group_by=["customer_id", "visit", "touchpoint"])
+    seen_before = visits.position > visits.position.min().over(in_visit)
+    repeat = visits.previous.notnull() & (visits.previous == visits.rank)
+    return visits.select(
         "customer_id",
+        "stage",
+        "touchpoint",
         "rank",
         "furthest",
-        is_return=((marked.rank < marked.furthest) & ~repeat).fill_null(False),
+        "from_touchpoint",
+        is_return=((visits.rank < visits.furthest) & ~repeat).fill_null(False),
+        is_loop=(seen_before & (visits.from_touchpoint != visits.touchpoint)).fill_null(False),
     )
 
 
@@ -138,5 +315,5 @@ ANALYSIS = Analysis(
     result=LoopsResult,
     run=loops,
     needs_spec=True,
-    figures=("journeys.plots.paths:loops_figure",),
+    figures=("journeys.plots.paths:loops_figure", "journeys.plots.loops:loops_within_figure"),
 )
