@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from journeys.data.options import ReadOptions
     from journeys.data.sources import Source
 
+#: A name is suggested when it is this close (difflib's ratio) to the closest name.
+SUGGESTION_MARGIN = 0.1
+
 
 @dataclass(frozen=True)
 class EventsRead:
@@ -127,13 +130,22 @@ def one_row(expression: ibis.Table) -> dict[str, int]:
 
 
 def meant(name: str, names: Sequence[str]) -> str:
-    """The end of a message suggesting the closest of ``names``, or nothing."""
+    """The end of a message suggesting the closest of ``names``, or nothing.
+
+    Up to three names are suggested: those about as close as the closest one.
+    """
     close = difflib.get_close_matches(name, names, n=3)
     if not close:
         return ""
+    best = _likeness(name, close[0])
+    close = [match for match in close if _likeness(name, match) >= best - SUGGESTION_MARGIN]
     quoted = [f"'{match}'" for match in close]
     listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
     return f"; did you mean {listed}?"
+
+
+def _likeness(name: str, other: str) -> float:
+    return difflib.SequenceMatcher(None, name, other).ratio()
 
 
 def _has_conditions(spec: Spec) -> bool:

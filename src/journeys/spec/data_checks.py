@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-import ibis
-
 from journeys.analyses import runner
 from journeys.data.mapping import DERIVED
 from journeys.spec.base import Problem
@@ -91,10 +89,8 @@ class TouchpointsGetEvents(DataCheck):
 
     def problems(self, read: EventsRead) -> Iterator[Problem]:
         table = read.log.table
-        counts = runner.current().arrow(
-            table.filter(table.touchpoint.notnull()).group_by("touchpoint").aggregate(n=_count())
-        )
-        used = set(counts.column("touchpoint").to_pylist())
+        found = runner.current().arrow(table.select("touchpoint").distinct())
+        used = set(found.column("touchpoint").to_pylist())
         present = set(read.event_names)
         for index, touchpoint in enumerate(read.spec.touchpoints):
             if touchpoint.id in used or not set(touchpoint.events) & present:
@@ -141,7 +137,7 @@ class TouchpointsOverlap(DataCheck):
                 continue
             winner, loser = touchpoints[first].id, touchpoints[second].id
             message = (
-                f"{events:,} events meet the events and conditions of both touchpoint "
+                f"{_events(events)} the events and conditions of both touchpoint "
                 f"'{winner}' and touchpoint '{loser}': an event goes to the first touchpoint "
                 f"in the spec that matches it, so '{winner}' gets them"
             )
@@ -169,10 +165,6 @@ def data_problems(read: EventsRead) -> list[Problem]:
     ]
 
 
-def _count() -> ibis.Value:
-    return ibis.literal(1).count()
-
-
 def _user_columns(columns: Sequence[str], roles: dict[str, str]) -> dict[str, str]:
     """The columns a condition may name, each with how the file calls it when it differs."""
     shown: dict[str, str] = {}
@@ -190,3 +182,8 @@ def _column_meant(column: str, columns: dict[str, str], roles: dict[str, str]) -
         if written == column and role != column:
             return f"; '{column}' is read as the {role.replace('_', ' ')}: write '{role}'"
     return meant(column, list(columns))
+
+
+def _events(count: int) -> str:
+    """``1 event meets`` or ``3 events meet``."""
+    return "1 event meets" if count == 1 else f"{count:,} events meet"

@@ -105,7 +105,7 @@ class PersonasOverlap(DataCheck):
                 continue
             winner, loser = personas[first].id, personas[second].id
             message = (
-                f"{customers:,} customers match both persona '{winner}' and persona "
+                f"{_customers(customers)} both persona '{winner}' and persona "
                 f"'{loser}': a customer gets the first persona in the spec that matches, so "
                 f"they are '{winner}'"
             )
@@ -149,3 +149,8 @@ def _value_meant(attributes: ibis.Table, condition: Condition) -> str:
     known = sorted(str(value) for value in values.column("value").to_pylist() if value is not None)
     wanted = [condition.equals] if condition.equals is not None else list(condition.in_ or [])
     return next((hint for value in wanted if (hint := meant(str(value), known))), "")
+
+
+def _customers(count: int) -> str:
+    """``1 customer matches`` or ``3 customers match``."""
+    return "1 customer matches" if count == 1 else f"{count:,} customers match"
