@@ -396,3 +396,68 @@ def test_stdout_never_says_valid_when_an_error_was_printed(tmp_path: Path) -> No
             == 1
         )
     assert Counter(result.exit_code for result in cases) == Counter({0: 1, 2: 2})
+
+
+def test_a_touchpoint_whose_conditions_hold_for_no_event(tmp_path: Path) -> None:
+    old = "events: [trial_start]}"
+    text = JOURNEY.replace(old, "events: [trial_start], where: [{column: plan, equals: pro}]}")
+    spec = write(tmp_path, text)
+    assert not any(row[1] == "trial_start" and row[3] == "pro" for row in ROWS)
+    result = validate(str(spec))
+    assert result.exit_code == 0
+    line, column = line_of(text, "id: trial, name: Trial, stage")
+    assert problem_lines(result, "warning") == [
+        f"{spec}:{line}:{column + 4}: warning: touchpoint 'trial' gets no event: its events occur in "
+        "the data, but its conditions hold for none of them, or an earlier touchpoint takes them "
+        "all (an event goes to the first touchpoint in the spec that matches it) "
+        "(touchpoints.1.id) [touchpoint-without-events]"
+    ]
+    unmapped = sum(row[1] == "trial_start" for row in ROWS)
+    assert f"events: {len(ROWS)} used, {unmapped} match no touchpoint" in result.stdout
+
+
+def test_personas_read_from_a_customers_table(tmp_path: Path) -> None:
+    segments = {"c1": "smb", "c2": "smb", "c3": "enterprise", "c4": "smb", "c9": "smb"}
+    (tmp_path / "customers.csv").write_text(
+        "id,segment,size\n" + "".join(f"{c},{s},{i}\n" for i, (c, s) in enumerate(segments.items()))
+    )
+    customers = "  customers: {source: customers.csv, customer_id: id}\n"
+    text = JOURNEY.replace("  events: events.csv\n", "  events: events.csv\n" + customers)
+    wrong = (
+        text + "personas:\n  - {id: small, name: Small, where: [{column: segmnt, equals: smb}]}\n"
+    )
+    spec = write(tmp_path, wrong)
+    result = validate(str(spec))
+    assert result.exit_code == 2
+    line, column = line_of(wrong, "segmnt")
+    (error,) = problem_lines(result, "error")
+    assert error.startswith(
+        f"{spec}:{line}:{column}: error: persona 'small' has a condition on column 'segmnt', "
+        f"which {tmp_path / 'customers.csv'} does not have; its columns are: "
+        "customer_id (the file's id), segment, size; "
+        "did you mean 'segment'?"
+    )
+    right = text + (
+        "personas:\n"
+        "  - {id: small, name: Small, where: [{column: segment, equals: smb}]}\n"
+        "  - {id: first, name: First, where: [{column: size, in: [0, 1, 2, 3, 4]}]}\n"
+    )
+    spec = write(tmp_path, right)
+    result = validate(str(spec))
+    assert result.exit_code == 0
+    with_events = {row[0] for row in ROWS}
+    both = sum(
+        segment == "smb" and index <= 4 and customer in with_events
+        for index, (customer, segment) in enumerate(segments.items())
+    )
+    assert both == 3  # c9 has no events: it is no customer of the data
+    line, column = line_of(right, "id: first")
+    assert any(
+        line_text.startswith(
+            f"{spec}:{line}:{column + 4}: warning: {both} customers match both "
+            "persona 'small' and persona 'first'"
+        )
+        for line_text in problem_lines(result, "warning")
+    )
+    unassigned = len(with_events - set(segments))
+    assert f"personas: {unassigned} customers match none (unassigned)" in result.stdout

@@ -85,12 +85,11 @@ def _check_events(
     problems = data_problems(read)
     errors = [_located(checked.locate(p), "error") for p in problems if p.severity == "error"]
     warnings = [_located(checked.locate(p), "warning") for p in problems if p.severity == "warning"]
-    report = read.log.report
-    notes = [f"events: {report.rows_used:,} used, {read.log.unmapped_events:,} match no touchpoint"]
-    if not read.mapped:
-        notes = [
-            f"events: {report.rows_used:,} used (not mapped: a condition names a missing column)"
-        ]
+    used = f"events: {read.log.report.rows_used:,} used"
+    if read.mapped:
+        notes = [f"{used}, {read.log.unmapped_events:,} match no touchpoint"]
+    else:
+        notes = [f"{used} (not mapped: a condition names a column the data lacks)"]
     unassigned = unassigned_customers(read)
     if unassigned:
         notes.append(f"personas: {unassigned:,} customers match none ({UNASSIGNED})")

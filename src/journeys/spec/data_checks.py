@@ -30,17 +30,18 @@ class ConditionColumnsExist(DataCheck):
 
     def problems(self, read: EventsRead) -> Iterator[Problem]:
         spec, log = read.spec, read.log
-        event_columns = _user_columns(log.table.columns, log.report.columns)
-        persona_columns, persona_source = event_columns, log.report.source
+        events = (log.table.columns, log.report.columns, log.report.source)
+        customers = events
         if read.customers is not None and spec.data is not None and spec.data.customers:
-            persona_columns = {name: name for name in read.customers.columns}
-            persona_source = spec.data.customers.source
+            roles = {"customer_id": spec.data.customers.customer_id}
+            customers = (read.customers.columns, roles, spec.data.customers.source)
         lists = (
-            ("touchpoints", "touchpoint", event_columns, log.report.source),
-            ("milestones", "milestone", event_columns, log.report.source),
-            ("personas", "persona", persona_columns, persona_source),
+            ("touchpoints", "touchpoint", events),
+            ("milestones", "milestone", events),
+            ("personas", "persona", customers),
         )
-        for section, kind, columns, source in lists:
+        for section, kind, (names, roles, source) in lists:
+            columns = _user_columns(names, roles)
             for index, item in enumerate(getattr(spec, section)):
                 for position, condition in enumerate(item.where):
                     if condition.column in columns:
@@ -49,7 +50,7 @@ class ConditionColumnsExist(DataCheck):
                         f"{kind} '{item.id}' has a condition on column '{condition.column}', "
                         f"which {source} does not have; its columns are: "
                         f"{', '.join(columns.values())}"
-                        f"{_column_meant(condition.column, columns, log.report.columns)}"
+                        f"{_column_meant(condition.column, columns, roles)}"
                     )
                     yield self.problem((section, index, "where", position, "column"), message)
 
