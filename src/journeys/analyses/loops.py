@@ -1,8 +1,8 @@
 """Loops: customers who come back to an earlier stage, or to a touchpoint within a stage.
 
-Two kinds of loop are measured, on each customer's events that have a stage (events
-that match no touchpoint, and touchpoints the spec puts in no stage, are skipped: they
-neither end a visit of a stage nor separate two events of one).
+Two kinds of loop are measured, on each customer's events at a touchpoint, in time
+order (events that match no touchpoint are skipped: they neither end a visit of a stage
+nor separate two events of one).
 
 *Returns to an earlier stage.* A return is an event whose stage comes earlier in the
 spec's order of stages than the furthest stage the customer had reached before it:
@@ -59,7 +59,7 @@ class ReturnCountRow(Row):
 class StageLoopRow(Row):
     """Loops within one stage: returns to a touchpoint already visited in the same visit."""
 
-    stage: str
+    stage: str = Field(description="The stage (every stage of the spec, in its order).")
     customers: int = Field(description="Customers with an event in the stage.")
     looping_customers: int = Field(
         description="Customers who looped within the stage at least once."
@@ -73,8 +73,8 @@ class StageLoopRow(Row):
 class TouchpointLoopRow(Row):
     """Loops back to one touchpoint within its stage."""
 
-    stage: str
-    touchpoint: str
+    stage: str = Field(description="The touchpoint's stage.")
+    touchpoint: str = Field(description="The touchpoint (every touchpoint of the spec).")
     customers: int = Field(description="Customers with an event at the touchpoint.")
     looping_customers: int = Field(
         description="Customers who came back to the touchpoint within a visit of its stage."
@@ -89,13 +89,13 @@ class TouchpointLoopRow(Row):
 class LoopPairRow(Row):
     """A loop within a stage: the touchpoint left from and the one returned to."""
 
-    stage: str
+    stage: str = Field(description="The stage both touchpoints belong to.")
     from_touchpoint: str = Field(description="The touchpoint just before the return.")
     to_touchpoint: str = Field(
         description="The touchpoint returned to, already visited in the same visit."
     )
-    returns: int
-    customers: int
+    returns: int = Field(description="Loops from the one touchpoint back to the other.")
+    customers: int = Field(description="Customers who made at least one of them.")
 
 
 class LoopsResult(Result):
@@ -225,7 +225,6 @@ def _loops_to_touchpoints(table: ibis.Table, spec: Spec, stages: pd.DataFrame) -
         [
             {"stage": touchpoint.stage, "touchpoint": touchpoint.id, "order": index}
             for index, touchpoint in enumerate(spec.touchpoints)
-            if touchpoint.stage is not None
         ],
         columns=["stage", "touchpoint", "order"],
     )
