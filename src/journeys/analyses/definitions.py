@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Literal
 
 import ibis
@@ -28,6 +29,8 @@ from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
 
 Period = Literal["day", "week", "month", "quarter"]
+#: The column of the events that holds a role, where it is not named after the role.
+ROLE_COLUMNS = {"session": "session_id"}
 DAY_US = 86_400_000_000
 EPOCH = dt.date(1970, 1, 1)
 # 1970-01-01 was a Thursday: shifting by three days makes weeks start on Monday.
@@ -134,3 +137,109 @@ def first_entries(events: EventLog, steps: list[str]) -> ibis.Table:
     return marked.group_by("customer_id").aggregate(
         **{f"first{i}": marked.timestamp_us.min(where=marked[f"s{i}"]) for i in range(len(steps))}
     )
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """How events are grouped by a column (``--by``): the group of each event, as text.
+
+    ``column`` is the column of the events it reads; ``chronological`` says that its groups
+    are periods, shown in time order rather than by size.
+    """
+
+    column: str
+    value: ibis.Value
+    chronological: bool = False
+    period: Period | None = None
+
+
+def breakdown(events: EventLog, by: str, period: Period | None = None) -> Breakdown:
+    """The groups of ``by``: a column of the events (by its name in the file or the
+    name journeys gives it) or ``persona``.
+
+    A timestamp or date column groups by calendar period (``period``, or, when not given,
+    days for a span up to 31 days, weeks up to 26 weeks, months beyond) labelled by the
+    period (2024-03-04, 2024-03), not one group per instant. Empty values are ``(none)``.
+    The customer column is not a breakdown: every customer would be a group of one.
+    """
+    table = events.table
+    column = _column_named(events, by)
+    if column == "customer_id":
+        raise OptionsError(
+            f"cannot break down by '{by}': it is the customer column, so every customer "
+            "would be a group of one",
+            hint="name a column that customers share (a channel, a country, a plan) or persona",
+            code="unknown-column",
+        )
+    value = table[column]
+    if value.type().is_timestamp() or value.type().is_date():
+        chosen = period or _period_for_span(events, column)
+        return Breakdown(
+            column,
+            period_text(value.cast("timestamp"), chosen).fill_null("(none)"),
+            chronological=True,
+            period=chosen,
+        )
+    return Breakdown(column, value.cast("string").fill_null("(none)"))
+
+
+def period_text(instant: ibis.Value, period: Period) -> ibis.Value:
+    """The calendar period of a timestamp, as people write it: the first day of its day or
+    week (weeks start on Monday) as 2024-03-04, its month as 2024-03, its quarter as 2024-Q1."""
+    if period == "month":
+        return instant.truncate("M").strftime("%Y-%m")
+    if period == "quarter":
+        month = instant.month()
+        quarter = ((month - 1) // 3 + 1).cast("string")
+        return instant.year().cast("string") + "-Q" + quarter
+    return instant.truncate("W" if period == "week" else "D").strftime("%Y-%m-%d")
+
+
+def _column_named(events: EventLog, by: str) -> str:
+    """The column of the events that ``by`` names (its own name, or the file's name for it)."""
+    table = events.table
+    if by in table.columns:
+        return by
+    roles = {source: role for role, source in events.report.columns.items()}
+    if by in roles and ROLE_COLUMNS.get(roles[by], roles[by]) in table.columns:
+        return ROLE_COLUMNS.get(roles[by], roles[by])
+    if by == "persona":
+        raise OptionsError(
+            "a breakdown by persona needs a journey spec with personas",
+            hint="pass --spec SPEC whose `personas:` section describes them",
+            code="unknown-column",
+        )
+    listing = ", ".join(visible_columns(events))
+    raise OptionsError(
+        f"cannot break down by '{by}': the events have no such column; they have: {listing}",
+        hint="name one of those columns with --by",
+        code="unknown-column",
+    )
+
+
+def visible_columns(events: EventLog) -> list[str]:
+    """The columns of the events a user may name: the file's names for the columns journeys
+    renamed, then the others (without the ones journeys adds for itself)."""
+    internal = {
+        "timestamp_us",
+        "touchpoint_channel",
+        "position",
+        "previous_event",
+        "next_event",
+        "since_previous_us",
+        "unit_customer",
+        "unit_session",
+    }
+    source_of = {ROLE_COLUMNS.get(role, role): name for role, name in events.report.columns.items()}
+    return [source_of.get(c, c) for c in events.table.columns if c not in internal]
+
+
+def _period_for_span(events: EventLog, column: str) -> Period:
+    value = events.table[column].cast("timestamp")
+    bounds = events.table.aggregate(first=value.min(), last=value.max()).to_pyarrow().to_pylist()[0]
+    if bounds["first"] is None:
+        return "day"
+    days = (bounds["last"] - bounds["first"]).days
+    if days <= 31:
+        return "day"
+    return "week" if days <= 26 * 7 else "month"

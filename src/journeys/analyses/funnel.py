@@ -38,9 +38,11 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from journeys.analyses import runner
 from journeys.analyses.base import Params, Result, Row, TableOf, frame_of, number
+from journeys.analyses.definitions import breakdown
 from journeys.analyses.matching import Matcher
 from journeys.analyses.registry import Analysis, Option
-from journeys.data.reader import NUMBERING, EventLog
+from journeys.analyses.units import UnitParams, in_units
+from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
 from journeys.params import Duration, microseconds, parse_duration
 
@@ -79,7 +81,7 @@ class Exclusion(Params):
     to_step: int | None = Field(default=None, ge=2, description="1-based; default the last.")
 
 
-class FunnelParams(Params):
+class FunnelParams(UnitParams):
     """What funnel to build."""
 
     steps: list[FunnelStep] = Field(min_length=2)
@@ -230,14 +232,19 @@ def funnel(events: EventLog, params: FunnelParams | Sequence[str]) -> FunnelResu
     """
     if not isinstance(params, FunnelParams):
         params = FunnelParams(steps=[FunnelStep.model_validate(step) for step in params])
+    events = in_units(events, params)
     context = FunnelContext.build(events, params)
     per_customer = FUNNELS[params.mode](context).per_customer()
+    chronological = False
     if params.by:
         per_customer = runner.current().cached(per_customer)
+        chronological = breakdown(events, params.by).chronological
     result = FunnelResult(
         params=params,
         steps=_summarise(per_customer, params, by=False),
-        breakdown=_summarise(per_customer, params, by=True) if params.by else None,
+        breakdown=_summarise(per_customer, params, by=True, chronological=chronological)
+        if params.by
+        else None,
     )
     result._per_customer = per_customer
     return result
@@ -255,14 +262,15 @@ class FunnelContext:
     def build(cls, events: EventLog, params: FunnelParams) -> FunnelContext:
         matcher = Matcher(events)
         table = events.table
-        flags = {
-            f"m{k}": p for k, p in enumerate(matcher.predicates([s.name for s in params.steps]))
-        }
+        predicates = matcher.predicates(
+            [step.name for step in params.steps], [step.optional for step in params.steps]
+        )
+        flags = {f"m{k}": p for k, p in enumerate(predicates)}
         exclusions = {
             f"x{j}": matcher.predicate(exclusion.event)
             for j, exclusion in enumerate(params.exclusions)
         }
-        by = {"by_value": _breakdown_column(table, params.by, events)} if params.by else {}
+        by = {"by_value": breakdown(events, params.by).value} if params.by else {}
         # Window operators carry every column they are given: the event name is only needed
         # to order events at the same time in a strict funnel.
         keys = ["event"] if params.mode == "strict" else []
@@ -278,24 +286,6 @@ class FunnelContext:
         for flag in [*flags, *exclusions]:
             relevant |= marked[flag]
         return cls(params=params, table=marked.filter(relevant), all_events=marked)
-
-
-def _breakdown_column(table: ibis.Table, by: str, events: EventLog) -> ibis.Value:
-    if by not in table.columns:
-        if by == "persona":
-            raise OptionsError(
-                "a breakdown by persona needs a journey spec with personas",
-                hint="pass --spec SPEC whose `personas:` section describes them",
-                code="unknown-column",
-            )
-        internal = {"timestamp_us", "touchpoint_channel", *NUMBERING}
-        listing = ", ".join(c for c in table.columns if c not in internal)
-        raise OptionsError(
-            f"cannot break down by '{by}': the events have no such column; they have: {listing}",
-            hint="name one of those columns with --by",
-            code="unknown-column",
-        )
-    return table[by].cast("string").fill_null("(none)")
 
 
 class FunnelKind:
@@ -314,7 +304,9 @@ class FunnelKind:
 
     def per_customer(self) -> ibis.Table:
         table = self.arrivals()
-        aggregates: dict[str, Any] = {}
+        aggregates: dict[str, Any] = {
+            "entered_us": table.timestamp_us.min(where=table.a0.notnull())
+        }
         if self.params.by:
             aggregates["by_value"] = table.by_value.argmin(
                 table.timestamp_us, where=table.a0.notnull()
@@ -449,7 +441,7 @@ class AnyOrderFunnel(FunnelKind):
             done += next_time.notnull().cast("int64")
         table = table.mutate(done=done)
         best = table.done.max()
-        aggregates: dict[str, Any] = {}
+        aggregates: dict[str, Any] = {"entered_us": table.timestamp_us.min()}
         if self.params.by:
             aggregates["by_value"] = table.by_value.argmin(table.timestamp_us)
         for k in range(self.count):
@@ -464,7 +456,9 @@ FUNNELS: dict[FunnelMode, type[FunnelKind]] = {
 }
 
 
-def _summarise(per_customer: ibis.Table, params: FunnelParams, *, by: bool) -> pd.DataFrame:
+def _summarise(
+    per_customer: ibis.Table, params: FunnelParams, *, by: bool, chronological: bool = False
+) -> pd.DataFrame:
     aggregates: dict[str, Any] = {}
     # An any-order funnel has no previous step to time from.
     timed = params.times and params.mode != "any"
@@ -477,7 +471,9 @@ def _summarise(per_customer: ibis.Table, params: FunnelParams, *, by: bool) -> p
             aggregates[f"p90{k}"] = seconds.quantile(0.9, where=reached)
     grouped = per_customer.group_by("by_value") if by else per_customer
     frame = runner.current().frame(grouped.aggregate(**aggregates))
-    if by:
+    if by and chronological:
+        frame = frame.sort_values(by="by_value")
+    elif by:
         frame = frame.sort_values(by=["customers0", "by_value"], ascending=[False, True])
     rows = []
     for record in frame.to_dict(orient="records"):

@@ -34,19 +34,48 @@ class Matcher:
         """Every event name in the data (found once per event log)."""
         return self.events.event_names
 
-    def predicate(self, step: str) -> ibis.Value:
-        """Whether each event matches ``step`` (any of its ``|`` alternatives)."""
+    def predicate(self, step: str, *, optional: bool = False) -> ibis.Value:
+        """Whether each event matches ``step`` (any of its ``|`` alternatives).
+
+        An event name the data never has is an error, except as one of several
+        alternatives or in an ``optional`` step: there it matches nothing (a refund that
+        never happened is a step with no customers, not a mistake).
+        """
         names = [name.strip() for name in step.split("|") if name.strip()]
         if not names:
             raise OptionsError(f"step '{step}' names nothing", code="unknown-step")
+        absent = [name for name in names if self._absent_event(name)]
+        if absent and len(absent) == len(names) and not optional:
+            self._one(absent[0])  # raises: the step could never happen
         predicate = ibis.literal(False)
         for name in names:
-            predicate |= self._one(name)
+            if name not in absent:
+                predicate |= self._one(name)
         return predicate
 
-    def predicates(self, steps: Sequence[str]) -> list[ibis.Value]:
-        """A predicate per step."""
-        return [self.predicate(step) for step in steps]
+    def predicates(
+        self, steps: Sequence[str], optional: Sequence[bool] | None = None
+    ) -> list[ibis.Value]:
+        """A predicate per step (``optional`` says which steps may be skipped)."""
+        flags = list(optional) if optional is not None else [False] * len(steps)
+        return [
+            self.predicate(step, optional=flag) for step, flag in zip(steps, flags, strict=True)
+        ]
+
+    def _absent_event(self, name: str) -> bool:
+        """Whether ``name`` is an event name (not a touchpoint, stage or milestone) that no
+        event has."""
+        kind, _, bare = name.partition(":")
+        if bare and kind in KINDS:
+            return kind == "event" and bare not in self.event_names()
+        spec = self.spec
+        if spec is not None and (
+            spec.touchpoint(name) is not None
+            or any(stage.id == name for stage in spec.stages)
+            or spec.milestone(name) is not None
+        ):
+            return False
+        return name not in self.event_names()
 
     def _one(self, name: str) -> ibis.Value:
         kind, _, bare = name.partition(":")

@@ -15,11 +15,12 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from journeys.analyses import runner
-from journeys.analyses.base import Params, Result, Row, TableOf
+from journeys.analyses.base import Result, Row, TableOf
 from journeys.analyses.matching import Matcher
 from journeys.analyses.positions import positioned
 from journeys.analyses.registry import Analysis, Option
 from journeys.analyses.sequences import Level
+from journeys.analyses.units import UnitParams, in_units
 from journeys.data.reader import EventLog
 
 END = "END"
@@ -27,7 +28,7 @@ START = "START"
 OTHER = "other"
 
 
-class PathsParams(Params):
+class PathsParams(UnitParams):
     """Paths after (``start``) or before (``end``) an anchor, or from each first event."""
 
     start: str | None = Field(default=None, description="Follow paths from this step.")
@@ -85,6 +86,7 @@ def paths(events: EventLog, params: PathsParams | None = None) -> PathsResult:
     >>> paths(events, PathsParams(start="cart", depth=3)).paths  # doctest: +SKIP
     """
     params = params or PathsParams()
+    events = in_units(events, params)
     anchor_name = params.start or params.end
     extra = {"anchor": Matcher(events).predicate(anchor_name)} if anchor_name else {}
     table = positioned(events, params.level, collapse_repeats=params.collapse_repeats, extra=extra)

@@ -74,6 +74,15 @@ def _paths_after_purchase(spec: Spec) -> dict[str, Any]:
     return {"start": anchor, "depth": 4, "top": 10, "level": "touchpoint", "collapse_repeats": True}
 
 
+def _trends_of_purchase(spec: Spec) -> dict[str, Any]:
+    """Customers per period and, with stages and a purchase milestone, the conversion from
+    entering the journey to the purchase, by persona when the spec has personas."""
+    values: dict[str, Any] = {"by": "persona" if spec.personas else None}
+    if spec.stages and spec.milestone("purchase") is not None:
+        values["steps"] = [f"stage:{spec.stages[0].id}", "milestone:purchase"]
+    return values
+
+
 @dataclass(frozen=True)
 class Entry:
     """An analysis as the registry lists it, before its module is imported.
@@ -161,6 +170,13 @@ ENTRIES: tuple[Entry, ...] = (
         "Loops",
         "Customers who come back to an earlier stage of the journey, and how often.",
         ReportSection("Loops", "loops.html.j2"),
+    ),
+    Entry(
+        "trends",
+        "trends",
+        "Trends",
+        "Per day, week or month: events, customers and a funnel's conversion, by segment.",
+        ReportSection("Over time", "trends.html.j2", _trends_of_purchase),
     ),
     Entry(
         "retention",

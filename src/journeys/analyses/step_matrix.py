@@ -14,16 +14,17 @@ import pandas as pd
 from pydantic import Field
 
 from journeys.analyses import runner
-from journeys.analyses.base import Params, Result
+from journeys.analyses.base import Result
 from journeys.analyses.positions import positioned
 from journeys.analyses.registry import Analysis
 from journeys.analyses.sequences import Level
+from journeys.analyses.units import UnitParams, in_units
 from journeys.data.reader import EventLog
 
 ENDED = "ENDED"
 
 
-class StepMatrixParams(Params):
+class StepMatrixParams(UnitParams):
     """How many positions to show and what to label events by."""
 
     max_steps: int = Field(default=10, ge=1, le=200)
@@ -71,6 +72,7 @@ def step_matrix(events: EventLog, params: StepMatrixParams | None = None) -> Ste
     >>> step_matrix(events, StepMatrixParams(max_steps=6)).shares  # doctest: +SKIP
     """
     params = params or StepMatrixParams()
+    events = in_units(events, params)
     table = positioned(events, params.level, collapse_repeats=params.collapse_repeats)
     early = table.filter(table.position <= params.max_steps)
     counts = runner.current().frame(

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from journeys.spec.models import Spec
 
 STAGE = "stage:"
+MILESTONE = "milestone:"
 
 
 def escape(text: str) -> str:
@@ -46,6 +47,8 @@ class Labels:
         """A funnel or timing step: ``stage:x`` is a stage, a touchpoint id a touchpoint."""
         if value.startswith(STAGE):
             return escape(self.stages.get(value.removeprefix(STAGE), value.removeprefix(STAGE)))
+        if value.startswith(MILESTONE):
+            return escape(value.removeprefix(MILESTONE))
         return escape(self.touchpoints.get(value, value))
 
     def at(self, level: str, value: str) -> str:
