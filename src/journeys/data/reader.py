@@ -22,26 +22,36 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import ibis
-import ibis.expr.datatypes as dt
 from ibis.backends import BaseBackend
 from pydantic import ValidationError
 
+from journeys.data.checks import (
+    NUMBER_NAMES,
+    NUMBER_ROLES,
+    REASONS,
+    count_problems,
+    inside,
+    not_number_examples,
+    plural,
+    raise_invalid,
+    raise_mixed_offsets,
+    raise_not_numbers,
+    raise_nothing_left,
+    read_number,
+    text_column,
+    usable,
+)
 from journeys.data.columns import ColumnMapping, resolve_columns
 from journeys.data.engine import connect
-from journeys.data.functions import (
-    duckdb_timezone,
-    duckdb_try_strptime,
-    epoch_microseconds,
-    spark_to_utc_timestamp,
-)
+from journeys.data.functions import epoch_microseconds
 from journeys.data.options import ReadOptions, option_for
 from journeys.data.sources import Source, describe, is_csv, open_table
+from journeys.data.timestamps import parse_formatted, parse_timestamp
 from journeys.errors import DataError, OptionsError
 
 if TYPE_CHECKING:
     from journeys.spec.models import Spec
 
-OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 #: The columns that number each customer's events (see :func:`number_events`).
 NUMBERING = ("position", "previous_event", "next_event", "since_previous_us")
 #: The columns of the canonical event table that come from the source's columns.
@@ -58,17 +68,24 @@ CANONICAL = (
 #: On DuckDB, customers are numbered in groups of about this many events: one window over
 #: every event of a very large log needs more memory than DuckDB can spill to disk.
 EVENTS_PER_NUMBERING = 16_000_000
-REASONS = {
-    "null_customer_id": "no customer id",
-    "null_event": "no event name",
-    "null_timestamp": "no timestamp",
-    "bad_timestamp": "a timestamp that cannot be read",
-}
+
+
+@dataclass(frozen=True)
+class NotNumbers:
+    """Values of a number column (value, satisfaction) that are not numbers, read as empty."""
+
+    column: str
+    rows: int
+    examples: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class LoadReport:
-    """What happened while reading: rows read and used, rows set aside and why, duplicates."""
+    """What happened while reading: rows read and used, rows set aside and why, duplicates.
+
+    ``not_numbers`` holds, by role, the values that are not numbers and were read as empty
+    (with ``skip_invalid``); their rows are used.
+    """
 
     source: str
     columns: dict[str, str]
@@ -80,27 +97,51 @@ class LoadReport:
     outside_dates: int = 0
     since: str | None = None
     until: str | None = None
+    not_numbers: dict[str, NotNumbers] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        """The report as sentences for a person."""
+        """The report as sentences for a person.
+
+        Examples
+        --------
+        >>> LoadReport("e.csv", {"customer_id": "user"}, rows_read=1, rows_used=1).lines()
+        ['1 row read from e.csv (customer_id <- user); 1 used']
+        """
         found = ", ".join(f"{role} <- {column}" for role, column in self.columns.items())
         lines = [
-            f"{self.rows_read:,} rows read from {self.source} ({found}); {self.rows_used:,} used"
+            f"{plural(self.rows_read, 'row')} read from {self.source} ({found}); "
+            f"{self.rows_used:,} used"
         ]
         for reason, count in self.set_aside.items():
             if count:
-                lines.append(f"{count:,} rows set aside: {REASONS.get(reason, reason)}")
+                lines.append(f"{plural(count, 'row')} set aside: {REASONS.get(reason, reason)}")
+        lines += [_not_numbers_line(role, found) for role, found in self.not_numbers.items()]
         if self.since or self.until:
             span = f"from {self.since or 'the start'} to {self.until or 'the end'}"
-            lines.append(f"{self.outside_dates:,} rows left out: outside the dates asked ({span})")
+            lines.append(
+                f"{plural(self.outside_dates, 'row')} left out: outside the dates asked ({span})"
+            )
+        one = self.duplicates == 1
         if self.duplicates and self.duplicates_removed:
-            lines.append(f"{self.duplicates:,} exact duplicate rows removed")
+            lines.append(f"{plural(self.duplicates, 'exact duplicate row')} removed")
         elif self.duplicates:
             lines.append(
-                f"{self.duplicates:,} rows are exact duplicates of another row and were kept "
-                "(use --dedupe to remove them)"
+                f"{plural(self.duplicates, 'row')} "
+                f"{'is an exact duplicate' if one else 'are exact duplicates'} of another row "
+                f"and {'was' if one else 'were'} kept (use {option_for('dedupe')} to remove "
+                f"{'it' if one else 'them'})"
             )
         return lines
+
+
+def _not_numbers_line(role: str, found: NotNumbers) -> str:
+    one = found.rows == 1
+    what = NUMBER_NAMES[role]
+    return (
+        f"{plural(found.rows, 'row')} {'has' if one else 'have'} a {what} that is not a number "
+        f"(such as '{found.examples[0]}' in column '{found.column}'); "
+        f"{'its' if one else 'their'} {what} was left empty"
+    )
 
 
 @dataclass(frozen=True)
@@ -184,7 +225,7 @@ def read_events(
     """
     options = reading_options(options, values)
     con = connection if connection is not None else connect(options.engine)
-    name = describe(source)
+    name = describe(source, options.format)
     raw = open_table(
         con, source, table=options.table, format=options.format, delimiter=options.delimiter
     )
@@ -209,28 +250,29 @@ def read_events(
         every_row_is,
     )
     since, until = options.bounds()
-    counts = _count_problems(shaped, since, until)
+    counts = count_problems(shaped, since, until)
     rows_read = counts.pop("rows")
     outside = counts.pop("outside_dates")
     if rows_read == 0:
         raise DataError(f"{name} has no rows", hint="give a file with events in it", code="empty")
-    if counts["mixed_offsets"]:
-        _raise_mixed_offsets(shaped, mapping, name)
-    counts.pop("mixed_offsets")
+    if counts.pop("mixed_offsets"):
+        raise_mixed_offsets(shaped, mapping, name)
+    not_numbers = {role: counts.pop(f"not_number_{role}", 0) for role in NUMBER_ROLES}
     invalid = {reason: count for reason, count in counts.items() if count}
     if invalid and not options.skip_invalid:
-        _raise_invalid(shaped, mapping, name, invalid)
-    usable = shaped.filter(_usable(shaped)) if invalid else shaped
+        raise_invalid(shaped, mapping, name, invalid)
+    read_as_empty = _values_not_numbers(shaped, mapping, name, options, not_numbers)
+    kept = shaped.filter(usable(shaped)) if invalid else shaped
     if since is not None or until is not None:
-        usable = usable.filter(_inside(usable, since, until))
-    usable = usable.drop("__timestamp_text", "__offset")
-    distinct_rows = usable.distinct()
+        kept = kept.filter(inside(kept, since, until))
+    kept = kept.drop(*(column for column in kept.columns if column.startswith("__")))
+    distinct_rows = kept.distinct()
     rows_kept = rows_read - sum(invalid.values()) - outside
     if rows_kept == 0:
-        _raise_nothing_left(name, options, invalid, outside)
+        raise_nothing_left(name, options, invalid, outside)
     duplicates = rows_kept - int(distinct_rows.count().execute())
     if options.dedupe and duplicates:
-        usable = distinct_rows
+        kept = distinct_rows
     report = LoadReport(
         source=name,
         columns=mapping.as_dict(),
@@ -242,14 +284,15 @@ def read_events(
         outside_dates=outside,
         since=None if options.since is None else str(options.since),
         until=None if options.until is None else str(options.until),
+        not_numbers=read_as_empty,
     )
     groups = 1
     if raw.get_backend().name == "duckdb":
         groups = max(1, -(-report.rows_used // EVENTS_PER_NUMBERING))
     if groups == 1:
-        return EventLog(table=number_events(usable).cache(), report=report)
+        return EventLog(table=number_events(kept).cache(), report=report)
     # Each group's window reads the source: read and check it once, not once per group.
-    source = usable.cache()
+    source = kept.cache()
     numbered = number_events(source, groups=groups).cache()
     source.release()
     return EventLog(table=numbered, report=report)
@@ -257,8 +300,29 @@ def read_events(
 
 def _text_columns(mapping: ColumnMapping) -> tuple[str, ...]:
     """The columns of a CSV file that journeys reads as text and checks itself."""
-    given = (mapping.timestamp, mapping.session)
+    given = (mapping.timestamp, mapping.value, mapping.satisfaction, mapping.session)
     return tuple(column for column in given if column is not None)
+
+
+def _values_not_numbers(
+    shaped: ibis.Table,
+    mapping: ColumnMapping,
+    name: str,
+    options: ReadOptions,
+    counts: dict[str, int],
+) -> dict[str, NotNumbers]:
+    """Stop at values that are not numbers or, with ``skip_invalid``, say which were left empty."""
+    since, until = options.bounds()
+    found = {}
+    for role, rows in counts.items():
+        if not rows:
+            continue
+        column = str(getattr(mapping, role))
+        examples = not_number_examples(shaped, role, since, until)
+        if not options.skip_invalid:
+            raise_not_numbers(name, role, column, rows, examples)
+        found[role] = NotNumbers(column, rows, tuple(text for _, text in examples))
+    return found
 
 
 def number_events(table: ibis.Table, *, groups: int = 1) -> ibis.Table:
@@ -345,9 +409,9 @@ def _canonical(
 ) -> ibis.Table:
     timestamp_column = raw[mapping.timestamp]
     if time_format is not None:
-        text, parsed, offset = _parse_formatted(timestamp_column, time_format, timezone, engine)
+        text, parsed, offset = parse_formatted(timestamp_column, time_format, timezone, engine)
     else:
-        text, parsed, offset = _parse_timestamp(
+        text, parsed, offset = parse_timestamp(
             timestamp_column, timezone, engine, mapping.timestamp, name
         )
     roles = mapping.as_dict()
@@ -362,12 +426,15 @@ def _canonical(
         "timestamp_us": epoch_microseconds(parsed, engine),
         "event": event,
     }
-    if mapping.value is not None:
-        canonical["value"] = _number(raw, mapping.value, name, "value")
+    checks: dict[str, ibis.Value] = {}
+    for role in NUMBER_ROLES:
+        column = getattr(mapping, role)
+        if column is not None:
+            canonical[role], written = _number(raw, column, name, role)
+            if written is not None:
+                checks[text_column(role)] = written
     if mapping.channel is not None:
         canonical["channel"] = raw[mapping.channel].cast("string")
-    if mapping.satisfaction is not None:
-        canonical["satisfaction"] = _number(raw, mapping.satisfaction, name, "satisfaction")
     if mapping.session is not None:
         canonical["session_id"] = raw[mapping.session].cast("string")
     used = set(roles.values())
@@ -377,217 +444,20 @@ def _canonical(
         for column in raw.columns
         if column not in used
     }
-    return raw.select(**canonical, **extras, __timestamp_text=text, __offset=offset)
+    return raw.select(**canonical, **extras, __timestamp_text=text, __offset=offset, **checks)
 
 
-def _number(raw: ibis.Table, column: str, name: str, role: str) -> ibis.Value:
+def _number(
+    raw: ibis.Table, column: str, name: str, role: str
+) -> tuple[ibis.Value, ibis.Value | None]:
+    """A number column as numbers, and (when read from text) the text, to check."""
     value = raw[column]
     if value.type().is_numeric():
-        return value.cast("float64")
+        return value.cast("float64"), None
     if value.type().is_string():
-        return value.try_cast("float64")
+        return read_number(value)
     raise DataError(
         f"{name}: column '{column}' holds {value.type()}, not numbers",
         hint=f"name a numeric column with {option_for(role)}",
         code="column-type",
     )
-
-
-def _parse_timestamp(
-    column: ibis.Value, timezone: str, engine: str, column_name: str, name: str
-) -> tuple[ibis.Value, ibis.Value, ibis.Value]:
-    """The text of each timestamp (for messages), its UTC value, and whether it had an offset."""
-    kind = column.type()
-    no_offset = ibis.literal(False)
-    if kind.is_timestamp():
-        if kind.timezone is not None:
-            return column.cast("string"), column.cast(dt.Timestamp()), no_offset
-        return column.cast("string"), _to_utc(column, timezone, engine), no_offset
-    if kind.is_date():
-        return column.cast("string"), column.cast(dt.Timestamp()), no_offset
-    if kind.is_integer() or kind.is_floating():
-        _refuse_day_numbers(column, column_name, name)
-        return column.cast("string"), _from_epoch(column), no_offset
-    if kind.is_string():
-        text = column.strip()
-        has_offset = text.re_search(OFFSET_PATTERN)
-        with_offset = text.try_cast(dt.Timestamp(timezone="UTC")).cast(dt.Timestamp())
-        naive = _to_utc(text.try_cast(dt.Timestamp()), timezone, engine)
-        return text, has_offset.ifelse(with_offset, naive), has_offset
-    raise DataError(
-        f"{name}: the timestamp column '{column_name}' holds {kind}, not dates and times",
-        hint=f"name the right column with {option_for('timestamp')}",
-        code="column-type",
-    )
-
-
-def _parse_formatted(
-    column: ibis.Value, time_format: str, timezone: str, engine: str
-) -> tuple[ibis.Value, ibis.Value, ibis.Value]:
-    """Timestamps in a given strptime format, read as local times in ``timezone``.
-
-    On DuckDB a timestamp that does not match is null, so it is counted with the other
-    unreadable ones (an error naming the rows, or set aside with ``--skip-invalid``).
-    """
-    text = column.cast("string").strip()
-    if engine == "pyspark":
-        parsed = text.as_timestamp(time_format).cast(dt.Timestamp())
-    else:
-        parsed = duckdb_try_strptime(text, time_format).cast(dt.Timestamp())
-    return text, _to_utc(parsed, timezone, engine), ibis.literal(False)
-
-
-def _refuse_day_numbers(column: ibis.Value, column_name: str, name: str) -> None:
-    """Stop at numbers such as 19970101: they are dates, not seconds in August 1970."""
-    alone = column.name("__t").as_table()
-    bounds = alone.aggregate(low=alone.__t.min(), high=alone.__t.max()).to_pyarrow()
-    low, high = bounds["low"][0].as_py(), bounds["high"][0].as_py()
-    if low is not None and low >= 19_000_101 and high <= 21_001_231:
-        raise DataError(
-            f"{name}: the timestamp column '{column_name}' holds numbers such as {int(low)}, "
-            "which look like dates written as yyyymmdd, not seconds since 1970",
-            hint="say how to read them with --time-format %Y%m%d",
-            code="timestamp-format",
-        )
-
-
-def _from_epoch(column: ibis.Value) -> ibis.Value:
-    """Seconds, milliseconds or microseconds since 1970, told apart by magnitude (to the ms)."""
-    magnitude = column.abs()
-    seconds = (
-        (magnitude < 1e11)
-        .ifelse(column, (magnitude < 1e14).ifelse(column / 1e3, column / 1e6))
-        .cast("float64")
-    )
-    whole = seconds.floor().cast("int64")
-    milliseconds = ((seconds - whole) * 1000).round().cast("int64")
-    return whole.as_timestamp("s") + milliseconds.as_interval("ms")
-
-
-def _to_utc(column: ibis.Value, timezone: str, engine: str) -> ibis.Value:
-    """Read naive times as local times in ``timezone`` and express them in UTC."""
-    if timezone.upper() == "UTC":
-        return column
-    if engine == "pyspark":
-        return spark_to_utc_timestamp(column, timezone)
-    return duckdb_timezone(timezone, column).cast(dt.Timestamp())
-
-
-def _inside(table: ibis.Table, since: Any, until: Any) -> ibis.Value:
-    inside = ibis.literal(True)
-    if since is not None:
-        inside &= table.timestamp >= ibis.literal(since, type=dt.Timestamp())
-    if until is not None:
-        inside &= table.timestamp <= ibis.literal(until, type=dt.Timestamp())
-    return inside
-
-
-def _count_problems(shaped: ibis.Table, since: Any, until: Any) -> dict[str, int]:
-    has_text = shaped.__timestamp_text.notnull()
-    counts = shaped.aggregate(
-        outside_dates=(_usable(shaped) & ~_inside(shaped, since, until)).sum(),
-        rows=shaped.count(),
-        null_customer_id=shaped.customer_id.isnull().sum(),
-        null_event=shaped.event.isnull().sum(),
-        null_timestamp=(~has_text).sum(),
-        bad_timestamp=(has_text & shaped.timestamp.isnull()).sum(),
-        with_offset=(has_text & shaped.__offset).sum(),
-        without_offset=(has_text & ~shaped.__offset).sum(),
-    ).to_pyarrow()
-    row = {name: int(counts[name][0].as_py() or 0) for name in counts.column_names}
-    row["mixed_offsets"] = int(row.pop("with_offset") > 0 and row.pop("without_offset") > 0)
-    row.pop("without_offset", None)
-    return row
-
-
-def _usable(shaped: ibis.Table) -> ibis.Value:
-    return shaped.customer_id.notnull() & shaped.event.notnull() & shaped.timestamp.notnull()
-
-
-def _numbered(shaped: ibis.Table) -> ibis.Table:
-    return shaped.mutate(__row=ibis.row_number() + 1)
-
-
-def _raise_nothing_left(
-    name: str, options: ReadOptions, invalid: dict[str, int], outside: int
-) -> None:
-    """No row is left: all set aside as unusable, or all outside the dates asked."""
-    if not outside:
-        summary = ", ".join(
-            f"{count:,} with {REASONS[reason]}" for reason, count in invalid.items()
-        )
-        raise DataError(
-            f"{name}: every row was set aside as unusable ({summary})",
-            hint="check the columns used and how timestamps are written "
-            f"({option_for('time_format')})",
-            code="empty",
-        )
-    span = f"from {options.since or 'the start'} to {options.until or 'the end'}"
-    raise DataError(
-        f"{name}: no events are left {span}"
-        + (
-            f" ({sum(invalid.values()):,} other rows were set aside as unusable)" if invalid else ""
-        ),
-        hint=f"check the dates given with {option_for('since')} and {option_for('until')}",
-        code="empty",
-    )
-
-
-def _raise_mixed_offsets(shaped: ibis.Table, mapping: ColumnMapping, name: str) -> None:
-    numbered = _numbered(shaped)
-    examples = []
-    for flag in (True, False):
-        sample = (
-            numbered.filter(numbered.__offset == flag)
-            .order_by("__row")
-            .select("__row", "__timestamp_text")
-            .limit(1)
-            .to_pyarrow()
-            .to_pylist()
-        )
-        examples.extend(sample)
-    shown = " and ".join(f"row {e['__row']}: '{e['__timestamp_text']}'" for e in examples)
-    raise DataError(
-        f"{name}: column '{mapping.timestamp}' mixes timestamps with a UTC offset and "
-        f"timestamps without one ({shown}), so their order cannot be trusted",
-        hint="write every timestamp with an offset (or none), and give the time zone of "
-        "timestamps without one with --timezone",
-        code="mixed-timezones",
-    )
-
-
-def _raise_invalid(
-    shaped: ibis.Table, mapping: ColumnMapping, name: str, invalid: dict[str, int]
-) -> None:
-    numbered = _numbered(shaped)
-    bad = numbered.filter(~_usable(numbered)).order_by("__row").limit(3)
-    examples = bad.select("__row", "customer_id", "event", "__timestamp_text").to_pyarrow()
-    shown = "; ".join(
-        f"row {row['__row']}: {_describe_row(row, mapping)}" for row in examples.to_pylist()
-    )
-    summary = ", ".join(f"{count:,} with {REASONS[reason]}" for reason, count in invalid.items())
-    hint = "fix those rows, or pass --skip-invalid to set them aside (they are counted)"
-    if "bad_timestamp" in invalid:
-        hint = (
-            "write timestamps as ISO 8601 (2024-03-01 14:05:00, optionally with +02:00), "
-            "say how they are written with --time-format (such as %Y%m%d or %d/%m/%Y %H:%M), "
-            "or pass --skip-invalid to set those rows aside (they are counted)"
-        )
-    raise DataError(
-        f"{name}: rows that cannot be used: {summary}. First ones: {shown}",
-        hint=hint,
-        code="invalid-rows",
-    )
-
-
-def _describe_row(row: dict[str, Any], mapping: ColumnMapping) -> str:
-    problems = []
-    if row["customer_id"] is None:
-        problems.append(f"'{mapping.customer_id}' is empty")
-    if row["event"] is None:
-        problems.append(f"'{mapping.event}' is empty")
-    if row["__timestamp_text"] is None:
-        problems.append(f"'{mapping.timestamp}' is empty")
-    elif not problems:
-        problems.append(f"'{mapping.timestamp}' is '{row['__timestamp_text']}'")
-    return ", ".join(problems)
