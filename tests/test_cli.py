@@ -231,8 +231,8 @@ def test_spec_warnings_are_printed_with_their_code(
     )
     code, out, err = run(capsys, "validate", str(spec))
     assert code == 0
-    assert "valid (2 stages, 1 touchpoint, 0 personas, 1 milestone)" in out
-    assert f"warning: {spec}:4:10: stage 'b' has no touchpoint" in err
+    assert "valid with 1 warning (2 stages, 1 touchpoint, 0 personas, 1 milestone)" in out
+    assert f"{spec}:4:10: warning: stage 'b' has no touchpoint" in err
     assert "[empty-stage]" in err
 
 
@@ -316,8 +316,8 @@ def test_validate_warns_about_milestones_and_personas_the_data_never_meets(
     assert code == 0, err
     assert "(2 stages, 2 touchpoints, 1 persona, 1 milestone)" in out
     assert (
-        "warning: milestone 'purchase' names no event of the data: payment_don; "
-        "did you mean 'payment_done'?" in err
+        "warning: event 'payment_don' of milestone 'purchase' never occurs in the data, so "
+        "the milestone matches no event; did you mean 'payment_done'?" in err
     )
     assert "warning: persona 'big' matches no customer" in err
     assert "event = 'catalogue'" in err
@@ -391,7 +391,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_folder_given_as_the_spec(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "validate", str(tmp_path))
     assert code == 2
-    assert f"{tmp_path}: this is a folder, not a spec file [not-a-file]" in err
+    assert f"{tmp_path}: error: this is a folder, not a spec file [not-a-file]" in err
     assert "Traceback" not in err
 
 
