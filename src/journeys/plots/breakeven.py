@@ -137,7 +137,7 @@ def uplift_figure(uplift: Uplift) -> go.Figure:
             },
             marker_color=COLORS[1],
             customdata=table[["supported", "comparable"]],
-            hovertemplate="supported %{customdata[0]:,.3g} against %{customdata[1]:,.3g}"
+            hovertemplate="supported %{customdata[0]:,.4~r} against %{customdata[1]:,.4~r}"
             "<extra></extra>",
         )
     )
@@ -161,7 +161,7 @@ def change_figure(change: ChangeImpact) -> go.Figure:
             },
             marker_color=COLORS[3],
             customdata=table[["before", "after"]],
-            hovertemplate="before %{customdata[0]:,.3g}, after %{customdata[1]:,.3g}"
+            hovertemplate="before %{customdata[0]:,.4~r}, after %{customdata[1]:,.4~r}"
             "<extra></extra>",
         )
     )

@@ -29,7 +29,7 @@ from journeys.analyses.runner import Runner
 from journeys.data.reader import EventLog
 from journeys.errors import JourneysError, OptionsError
 from journeys.plots.labels import Labels
-from journeys.report.display import Display
+from journeys.report.display import Display, counted
 from journeys.spec.models import Spec
 
 Progress = Callable[[Sequence[str]], Iterable[str]]
@@ -85,7 +85,9 @@ def build_report(events: EventLog, progress: Progress | None = None) -> Report:
     ]
     lines = events.report.lines()
     if events.unmapped_events:
-        lines.append(f"{events.unmapped_events:,} events match no touchpoint of the spec")
+        unmapped = counted(events.unmapped_events, "event")
+        verb = "matches" if events.unmapped_events == 1 else "match"
+        lines.append(f"{unmapped} {verb} no touchpoint of the spec")
     return Report(spec=spec, sections=sections, findings=found, load_lines=lines)
 
 

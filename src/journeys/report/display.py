@@ -37,12 +37,63 @@ def _count(value: Any) -> str:
     return f"{round(float(value)):,}"
 
 
+def significant(value: float, digits: int = 3, sign: bool = False) -> str:
+    """``value`` to ``digits`` significant digits, never in scientific notation.
+
+    Whole numbers are kept whole (a cost of 14,812 stays 14,812, not 1.48e+04); smaller
+    numbers keep ``digits`` significant digits without trailing zeros (0.751, 0.00123).
+
+    Examples
+    --------
+    >>> significant(14800.0), significant(0.0012345), significant(70.64, sign=True)
+    ('14,800', '0.00123', '+70.6')
+    """
+    plus = "+" if sign else ""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:{plus}.0f}" if value == 0 else str(value)
+    magnitude = math.floor(math.log10(abs(value)))
+    decimals = max(0, digits - 1 - magnitude)
+    text = f"{value:{plus},.{decimals}f}"
+    if decimals and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def p_value(value: float) -> str:
+    """A p-value as papers print it: three decimals, or ``< 0.001``.
+
+    Examples
+    --------
+    >>> p_value(1.69e-12), p_value(0.0458)
+    ('< 0.001', '0.046')
+    """
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def counted(count: Any, noun: str, nouns: str | None = None) -> str:
+    """A count with its noun, singular or plural: ``1 customer``, ``2,000 customers``.
+
+    Examples
+    --------
+    >>> counted(1, "customer"), counted(2000, "customer"), counted(3, "entry", "entries")
+    ('1 customer', '2,000 customers', '3 entries')
+    """
+    number = float(count)
+    word = noun if number == 1 else (nouns or f"{noun}s")
+    shown = f"{round(number):,}" if number == round(number) else f"{number:,.1f}"
+    return f"{shown} {word}"
+
+
 def _significant(value: Any) -> str:
-    return f"{float(value):,.3g}"
+    return significant(float(value))
 
 
 def _signed(value: Any) -> str:
-    return f"{float(value):+,.3g}"
+    return significant(float(value), sign=True)
+
+
+def _p_value(value: Any) -> str:
+    return p_value(float(value))
 
 
 def _seconds(value: Any) -> str:
@@ -63,6 +114,7 @@ NUMBER_FORMATS: dict[str, Callable[[Any], str]] = {
     "points": _percent(1, "+"),
     "g3": _significant,
     "signed": _signed,
+    "pvalue": _p_value,
     "duration": _seconds,
     "days": _days,
 }
@@ -88,8 +140,9 @@ class Display:
         )
 
     def filters(self) -> dict[str, Callable[..., Any]]:
-        """The Jinja filters: ``show`` (a value in a format) and ``rows`` (a table's rows)."""
-        return {"show": self.show, "rows": rows}
+        """The Jinja filters: ``show`` (a value in a format), ``rows`` (a table's rows) and
+        ``counted`` (a count with its noun, singular or plural)."""
+        return {"show": self.show, "rows": rows, "counted": _counted}
 
     def show(self, value: Any, kind: str = "text") -> str:
         """``value`` as text in the format ``kind`` (a number format, or a kind of name)."""
@@ -138,6 +191,10 @@ class Display:
         if persona == UNASSIGNED:
             return "no persona"
         return self.personas.get(persona, persona)
+
+
+def _counted(count: Any, noun: str, nouns: str | None = None) -> str:
+    return "" if _is_missing(count) else counted(plain(count), noun, nouns)
 
 
 def rows(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
