@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from journeys.analyses.handoff_settings import HANDOFF_CHECKS, Handoff, Raci
 from journeys.analyses.support_settings import Support
 from journeys.data.options import ReadOptions
 from journeys.spec.base import (
@@ -65,6 +66,9 @@ class Stage(SpecModel):
     id: Identifier
     name: str = Field(description="The stage's name as people read it.")
     description: str = Field(default="", description="What happens in the stage.")
+    raci: Raci | None = Field(
+        default=None, description="The departments responsible, accountable, consulted, informed."
+    )
 
 
 class Touchpoint(SpecModel):
@@ -103,6 +107,9 @@ class Milestone(SpecModel):
         default_factory=list, description="Touchpoint ids whose events are the milestone."
     )
     where: list[Condition] = Field(default_factory=list)
+    raci: Raci | None = Field(
+        default=None, description="The departments responsible, accountable, consulted, informed."
+    )
 
     @model_validator(mode="after")
     def _something_to_match(self) -> Milestone:
@@ -134,7 +141,7 @@ class DataSource(ReadOptions):
 
 
 class Spec(SpecModel):
-    """A customer journey: its stages, touchpoints, personas and milestones."""
+    """A customer journey: its stages, touchpoints, personas, milestones and hand-offs."""
 
     name: str = Field(description="The journey's name, shown in the report.")
     description: str = Field(
@@ -146,6 +153,15 @@ class Spec(SpecModel):
     personas: list[Persona] = Field(default_factory=list)
     milestones: list[Milestone] = Field(default_factory=list)
     support: Support | None = None
+    departments: Names = Field(
+        default_factory=list,
+        description="Departments that own no touchpoint but appear in a RACI or a hand-off "
+        "(the owners of touchpoints are departments already).",
+    )
+    handoffs: list[Handoff] = Field(
+        default_factory=list,
+        description="Hand-offs between departments, each with the service level promised.",
+    )
 
     @model_validator(mode="after")
     def _checks(self) -> Spec:
@@ -158,7 +174,7 @@ class Spec(SpecModel):
         """What the checks find: the core journey's, then each section's, in order."""
         from journeys.spec.checks import CORE_CHECKS
 
-        checks = list(CORE_CHECKS)
+        checks = [*CORE_CHECKS, *HANDOFF_CHECKS]
         for name in type(self).model_fields:
             section = getattr(self, name)
             if isinstance(section, Section):
