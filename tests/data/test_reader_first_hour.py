@@ -327,3 +327,60 @@ def test_a_glob_that_matches_nothing_says_so(
     code, _, err = run(capsys, "kpis", str(tmp_path / "*.csv"))
     assert code == 2
     assert f"no file matches {tmp_path / '*.csv'}" in err
+
+
+# 4. Spark stays quiet
+
+
+@pytest.mark.spark
+def test_spark_prints_no_progress_bars_and_logs_errors_only(spark_con: BaseBackend) -> None:
+    session = spark_con._session
+    conf = session.sparkContext.getConf()
+    assert conf.get("spark.ui.showConsoleProgress") == "false"
+    assert "-Dlog4j2.configurationFile=file:" in conf.get("spark.driver.extraJavaOptions")
+    logging = session._jvm.org.apache.logging.log4j.LogManager
+    assert str(logging.getRootLogger().getLevel().toString()) == "ERROR"
+
+
+# 5. The load report in the singular and the plural
+
+
+def test_the_load_report_says_row_for_one_and_rows_for_more(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one = tmp_path / "one.csv"
+    one.write_text(f"{HEADER}\na,2024-03-01 10:00:00,visit\n")
+    code, _, err = run(capsys, "kpis", str(one), "--format", "json")
+    assert code == 0, err
+    assert err.startswith(f"1 row read from {one} (")
+    assert "1 used" in err
+
+    rows = [
+        ("a", "2024-03-01 10:00:00", "visit"),
+        ("a", "2024-03-01 10:00:00", "visit"),
+        ("", "2024-03-02 10:00:00", "visit"),
+        ("b", "2024-04-01 10:00:00", "visit"),
+        ("c", "2024-03-03 10:00:00", "visit"),
+    ]
+    path = write_csv(tmp_path / "few.csv", HEADER.split(","), [list(row) for row in rows])
+    args = ["kpis", str(path), "--skip-invalid", "--until", "2024-03-31", "--format", "json"]
+    code, _, err = run(capsys, *args)
+    assert code == 0, err
+    lines = err.splitlines()
+    assert lines[0].startswith(f"{len(rows)} rows read from {path} (")
+    assert lines[1:] == [
+        "1 row set aside: no customer id",
+        "1 row left out: outside the dates asked (from the start to 2024-03-31)",
+        "1 row is an exact duplicate of another row and was kept (use --dedupe to remove it)",
+    ]
+    code, _, err = run(capsys, *args, "--dedupe")
+    assert "1 exact duplicate row removed" in err.splitlines()
+
+    twice = [*rows, ("a", "2024-03-01 10:00:00", "visit"), ("", "2024-03-04 10:00:00", "buy")]
+    path = write_csv(tmp_path / "more.csv", HEADER.split(","), [list(row) for row in twice])
+    code, _, err = run(capsys, "kpis", str(path), "--skip-invalid", "--format", "json")
+    assert code == 0, err
+    assert err.splitlines()[1:] == [
+        "2 rows set aside: no customer id",
+        "2 rows are exact duplicates of another row and were kept (use --dedupe to remove them)",
+    ]

@@ -2,11 +2,14 @@
 
 DuckDB, in process, is the default. Spark (through Ibis' PySpark backend) serves
 users whose events outgrow one machine. Both are set to UTC so that timestamps mean
-the same thing everywhere.
+the same thing everywhere, and both keep progress bars and routine logging out of
+the output: only errors are printed.
 """
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -16,6 +19,21 @@ from journeys.data.options import EngineName
 from journeys.errors import OptionsError
 
 ENGINES: tuple[EngineName, ...] = ("duckdb", "spark")
+# How a Spark started here on this machine logs: errors only, from its first line on
+# (setting the level once the session runs leaves the start-up lines in the output).
+SPARK_LOGGING = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+logger.submit.name = org.apache.spark.deploy.SparkSubmit
+logger.submit.level = error
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = error
+"""
 
 
 def connect(
@@ -75,14 +93,24 @@ def _connect_spark(master: str, session: Any) -> BaseBackend:
             code="engine",
         ) from None
     if session is None:
-        session = (
+        builder = (
             SparkSession.builder.master(master)
             .appName("journeys")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", "8")
-            .getOrCreate()
         )
+        if not master.startswith("local"):
+            # A cluster's driver options are its administrators' to set.
+            session = builder.getOrCreate()
+        else:
+            # Spark reads the logging settings once, as it starts: the file is then removed.
+            with tempfile.TemporaryDirectory(prefix="journeys-spark-") as folder:
+                settings = Path(folder) / "log4j2.properties"
+                settings.write_text(SPARK_LOGGING)
+                options = f"-Dlog4j2.configurationFile={settings.as_uri()}"
+                session = builder.config("spark.driver.extraJavaOptions", options).getOrCreate()
         session.sparkContext.setLogLevel("ERROR")
     return ibis.pyspark.connect(session)
 
