@@ -1,12 +1,41 @@
 """Customer lifetime value: purchase summaries in the engine, BTYD models on the summaries.
 
-Each customer's purchases are summarised in the engine (purchases on the same day merged
-into one): ``frequency`` (repeat purchases before the calibration end), ``recency`` and
-``T`` (time from the first purchase to the last one and to the calibration end, in the
-time unit) and the mean value of the repeat purchases. BG/NBD and Pareto/NBD purchase
-models and the Gamma-Gamma spend model (:mod:`journeys.models`) are fitted on those
-summaries. When purchases continue after the calibration end, the holdout check compares
-predicted and actual purchases in that period.
+Each customer's purchases are summarised in the engine (:mod:`journeys.analyses.clv_summary`;
+purchases on the same day merged into one): ``frequency`` (repeat purchases before the
+calibration end), ``recency`` and ``T`` (time from the first purchase to the last one and
+to the calibration end, in the time unit), the mean value of the repeat purchases and of
+all purchases. BG/NBD and Pareto/NBD purchase models and the Gamma-Gamma spend model
+(:mod:`journeys.models`) are fitted on those summaries. When purchases continue after the
+calibration end, the holdout check compares predicted and actual purchases in that period.
+
+Every fit is diagnosed, and each problem has a stable code in the result
+(``bgnbd.problems``, ``pareto_nbd.problems``, ``gamma_gamma.problems``; the rules and
+thresholds are those of :mod:`journeys.models.diagnosis`):
+
+- ``not-converged``: the optimiser did not reach an optimum;
+- ``at-bound``: a parameter within a factor e of the optimiser's box, exp(+/-15) around
+  its start;
+- ``se-larger-than-estimate``: a standard error above its estimate, or not computable;
+- ``few-repeat-customers``: fewer than 200 customers bought twice (on data simulated from
+  CDNOW's published fits, half the fits on 100 leave a parameter undetermined, 0-5% on 200);
+- ``unbounded-mean``: the Gamma-Gamma average purchase ``p * gamma / (q - 1)`` is
+  infinite (``q <= 1``), cannot be told from infinite (``q - 1`` under two standard
+  errors of ``q``), or is more than 1.5 times the mean of repeat customers' mean repeat
+  purchase, which estimates the same average without the model;
+- ``implausible-mean``: that average is under 1/1.5 of the repeat customers' mean, or
+  above the largest purchase anyone made;
+- ``holdout-miss``: the purchases predicted after the calibration end are off the actual
+  ones by more than 20% and more than ``2 * sqrt(predicted)``.
+
+Spend per purchase (``spend_basis``): the Gamma-Gamma estimate when its fit has no problem
+(``gamma_gamma``); otherwise (``observed_mean``) what customers paid, by credibility
+(Bühlmann-Straub): a customer with ``n`` purchases (``frequency + 1``) of mean
+``mean_order_value`` gets ``Z * mean_order_value + (1 - Z) * spend.mean_order_value`` with
+``Z = n / (n + spend.credibility_constant)`` (``Z = 0`` for everyone when the constant is
+null). That lies between the customer's own mean and the mean of all purchases, so no one,
+one-time buyers included, is valued above the largest purchase. Each customer's ``clv`` is
+the discounted expected purchases over the horizon x that spend x the margin, and the
+customers are ranked on it.
 """
 
 from __future__ import annotations
@@ -15,32 +44,45 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
-import ibis
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import Field, PrivateAttr
 
-from journeys.analyses import runner
 from journeys.analyses.base import Params, Result, Row, TableOf, frame_of
-from journeys.analyses.definitions import purchases
+from journeys.analyses.clv_fits import (
+    FittedModel,
+    SpendBasis,
+    SpendEstimate,
+    choose_spend,
+    warnings_of,
+)
+from journeys.analyses.clv_fits import undetermined_warnings as _undetermined
+from journeys.analyses.clv_summary import purchase_summary
 from journeys.analyses.registry import Analysis
 from journeys.data.reader import EventLog
-from journeys.errors import DataError, OptionsError
+from journeys.errors import DataError
 from journeys.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from journeys.models.btyd import PurchaseModel
+from journeys.models.diagnosis import (
+    Problem,
+    few_repeat_customers,
+    fit_problems,
+    holdout_miss,
+    spend_problems,
+)
 
-DAY_US = 86_400_000_000
 UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
 DAYS_PER_YEAR = 365.25
 HOLDOUT_GROUPS = 7
-EXACT = "decimal(38, 6)"
 NO_VALUE = (
     "the purchases carry no value (the events have no value column): expected purchases "
     "and the probability of being alive are estimated, spend and lifetime value are not; "
     "name the column with --value-col"
 )
-# The spend model fits badly when its average purchase is this many times off the observed one.
-SPEND_TOLERANCE = 1.5
+SPEND_BASES = {
+    "gamma_gamma": "the Gamma-Gamma spend model",
+    "observed_mean": "what customers paid, by credibility",
+}
 
 
 class ClvParams(Params):
@@ -80,29 +122,6 @@ class ClvParams(Params):
         return self.horizon if self.horizon is not None else DAYS_PER_YEAR / self.unit_days
 
 
-class FittedModel(BaseModel):
-    """A fitted model's parameters, their standard errors and the fit."""
-
-    params: dict[str, float] = Field(
-        description="The fitted parameters by name "
-        "(r, alpha, a, b; r, alpha, s, beta; p, q, gamma)."
-    )
-    standard_errors: dict[str, float | None] = Field(
-        description="From the Hessian at the optimum (null where it is not invertible)."
-    )
-    log_likelihood: float = Field(description="The log-likelihood at the optimum.")
-    converged: bool = Field(description="Whether the optimiser converged.")
-
-    @classmethod
-    def of(cls, model: PurchaseModel | GammaGammaModel) -> FittedModel:
-        return cls(
-            params=model.params,
-            standard_errors=model.standard_errors,
-            log_likelihood=model.log_likelihood_,
-            converged=model.converged_,
-        )
-
-
 class ClvCustomerRow(Row):
     """One customer: purchase summary, predictions and value."""
 
@@ -110,14 +129,27 @@ class ClvCustomerRow(Row):
     frequency: int = Field(description="Repeat purchases (days with a purchase, less one).")
     recency: float = Field(description="First to last purchase, in time units.")
     T: float = Field(description="First purchase to the calibration end, in time units.")
-    monetary_value: float | None = Field(description="Mean value of the repeat purchases.")
+    monetary_value: float | None = Field(
+        description="Mean value of the repeat purchases (what the Gamma-Gamma model reads)."
+    )
+    mean_order_value: float | None = Field(
+        description="Mean value of all purchases up to the calibration end, the first "
+        "included (what the credibility spend reads, with frequency + 1 purchases)."
+    )
     first_purchase: dt.date = Field(description="The day of the first purchase.")
     holdout_purchases: int = Field(description="Purchase days after the calibration end.")
     holdout_value: float = Field(description="Value of the purchases after the calibration end.")
     expected_purchases: float = Field(description="Expected purchases over the horizon.")
     p_alive: float = Field(description="Probability that the customer is still active.")
-    expected_average_value: float | None = Field(description="Expected value of a purchase.")
-    clv: float | None = Field(description="Expected value over the horizon x margin, discounted.")
+    expected_average_value: float | None = Field(
+        description="Expected value of a purchase, on the result's spend_basis: the "
+        "Gamma-Gamma estimate, or Z * mean_order_value + (1 - Z) * spend.mean_order_value "
+        "with Z = (frequency + 1) / (frequency + 1 + spend.credibility_constant)."
+    )
+    clv: float | None = Field(
+        description="Discounted expected purchases over the horizon x expected_average_value "
+        "x margin; customers are ranked on it."
+    )
 
 
 class HoldoutRow(Row):
@@ -186,11 +218,24 @@ class ClvResult(Result):
     total_clv: float | None = Field(
         description="CLV of all fitted customers (null without purchase values)."
     )
-    warnings: list[str] = Field(description="Fits that did not converge, in words.")
-    bgnbd: FittedModel = Field(description="The BG/NBD fit.")
-    pareto_nbd: FittedModel = Field(description="The Pareto/NBD fit.")
+    spend_basis: SpendBasis | None = Field(
+        description="Where each customer's spend per purchase comes from: gamma_gamma when "
+        "the Gamma-Gamma fit has no problem, else observed_mean (what customers paid, by "
+        "credibility; see spend); null without purchase values."
+    )
+    spend: SpendEstimate | None = Field(
+        description="Why that basis, and the figures to recompute the spend per purchase "
+        "(null without purchase values)."
+    )
+    warnings: list[str] = Field(
+        description="Every problem of the fits in words, and the spend basis when it is not "
+        "the spend model."
+    )
+    bgnbd: FittedModel = Field(description="The BG/NBD fit and its problems.")
+    pareto_nbd: FittedModel = Field(description="The Pareto/NBD fit and its problems.")
     gamma_gamma: FittedModel | None = Field(
-        description="The Gamma-Gamma fit (null without purchase values)."
+        description="The Gamma-Gamma fit and its problems (null without purchase values, or "
+        "when no repeat purchase has a positive value)."
     )
     holdout: Annotated[pd.DataFrame, TableOf(HoldoutRow)] | None = Field(
         description="The holdout check (null when no purchase follows the calibration end)."
@@ -206,8 +251,19 @@ class ClvResult(Result):
     )
     _estimators: dict[str, Any] = PrivateAttr(default_factory=dict)
 
+    def fits(self) -> list[tuple[str, FittedModel]]:
+        """The fitted models with their names as a person reads them."""
+        named = (("BG/NBD", self.bgnbd), ("Pareto/NBD", self.pareto_nbd))
+        if self.gamma_gamma is None:
+            return list(named)
+        return [*named, ("Gamma-Gamma", self.gamma_gamma)]
+
     def models(self) -> pd.DataFrame:
-        """One row per model parameter: estimate, standard error, log-likelihood."""
+        """One row per model parameter: estimate, standard error, log-likelihood, problems.
+
+        ``problems`` lists the codes of the fit's problems that concern the parameter,
+        and on the first row of each model those that concern the whole fit.
+        """
         rows = [
             {
                 "model": label,
@@ -216,14 +272,16 @@ class ClvResult(Result):
                 "standard_error": fitted.standard_errors.get(parameter),
                 "log_likelihood": fitted.log_likelihood,
                 "converged": fitted.converged,
+                "problems": ", ".join(
+                    problem.code
+                    for problem in fitted.problems
+                    if problem.parameter == parameter or (problem.parameter is None and first)
+                ),
             }
-            for label, fitted in (
-                ("BG/NBD", self.bgnbd),
-                ("Pareto/NBD", self.pareto_nbd),
-                ("Gamma-Gamma", self.gamma_gamma),
+            for label, fitted in self.fits()
+            for first, (parameter, value) in zip(
+                [True, *[False] * len(fitted.params)], fitted.params.items()
             )
-            if fitted is not None
-            for parameter, value in fitted.params.items()
         ]
         return pd.DataFrame(rows)
 
@@ -239,8 +297,9 @@ class ClvResult(Result):
         if self.total_clv is None:
             shown.append((f"customers by expected purchases over {horizon}", self.customers))
             return shown
+        basis = SPEND_BASES[self.spend_basis or "observed_mean"]
         shown.append(("customers by value", self.deciles))
-        shown.append((f"most valuable customers over {horizon}", self.customers))
+        shown.append((f"most valuable customers over {horizon} (spend: {basis})", self.customers))
         return shown
 
     def estimator(self, name: str) -> PurchaseModel | GammaGammaModel:
@@ -250,7 +309,7 @@ class ClvResult(Result):
 
 
 def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
-    """Fit BG/NBD, Pareto/NBD and Gamma-Gamma and value every customer.
+    """Fit BG/NBD, Pareto/NBD and Gamma-Gamma, diagnose the fits and value every customer.
 
     Examples
     --------
@@ -274,196 +333,117 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
     bgnbd = BetaGeoModel().fit(x, recency, age)
     pareto = ParetoNBDModel().fit(x, recency, age)
     chosen: PurchaseModel = bgnbd if params.model == "bgnbd" else pareto
-    mean_value = summary["monetary_value"].to_numpy(dtype=np.float64)
-    spenders = (x > 0) & np.isfinite(mean_value) & (mean_value > 0)
-    spend = GammaGammaModel().fit(x[spenders], mean_value[spenders]) if spenders.any() else None
-    customers = summary.copy()
+    customers = summary.drop(columns=["order_value_squares", "largest_order_value"])
     horizon = params.horizon_units
     customers["expected_purchases"] = chosen.expected_purchases(horizon, x, recency, age)
     customers["p_alive"] = chosen.probability_alive(x, recency, age)
-    if spend is not None:
-        customers["expected_average_value"] = spend.expected_average_value(x, mean_value)
-        customers["clv"] = _discounted_value(
-            chosen, params, x, recency, age, customers["expected_average_value"].to_numpy()
-        )
+    spending = choose_spend(summary) if events.has_value else None
+    if spending is not None:
+        customers["expected_average_value"] = spending.values
+        customers["clv"] = _discounted_value(chosen, params, x, recency, age, spending.values)
     else:
         customers["expected_average_value"] = np.nan
         customers["clv"] = np.nan
     holdout = None
     if holdout_days > 0:
         holdout = _holdout_table(customers, bgnbd, pareto, holdout_days / unit)
-    ranking = ["clv", "customer_id"] if spend is not None else ["expected_purchases", "customer_id"]
+    ranking = ["clv", "customer_id"] if spending else ["expected_purchases", "customer_id"]
     customers = customers.sort_values(ranking, ascending=[False, True])
-    values = {
-        "calibration_end": calibration_end,
-        "time_unit": params.time_unit,
-        "horizon": horizon,
-        "model": params.model,
-        "customers_fitted": len(customers),
-        "repeat_customers": int(np.sum(x > 0)),
-        "customers_after_calibration": set_aside,
-        "holdout_length": holdout_days / unit if holdout_days > 0 else None,
-        "total_expected_purchases": float(customers["expected_purchases"].sum()),
-        "total_clv": float(customers["clv"].sum()) if spend is not None else None,
+    period = f"{holdout_days / unit:.3g} {params.time_unit}s"
+    fits = {
+        label: _purchase_problems(label, model, int(np.sum(x > 0)), holdout, column, period)
+        for label, model, column in (
+            ("BG/NBD", bgnbd, "bgnbd_predicted"),
+            ("Pareto/NBD", pareto, "pareto_nbd_predicted"),
+        )
     }
-    bayes = None
-    if params.bayes:
-        from journeys.models.bayes import fit_bayesian
-
-        bayes = {"bgnbd": fit_bayesian("bgnbd", x, recency, age).reset_index()}
-        if spend is not None:
-            bayes["gamma_gamma"] = fit_bayesian(
-                "gamma_gamma", x[spenders], mean_value=mean_value[spenders]
-            ).reset_index()
+    spend = spending.model if spending is not None else None
+    if spending is not None and spend is not None:
+        fits["Gamma-Gamma"] = spending.problems
     result = ClvResult(
-        bayes=bayes,
+        bayes=_bayes(params, summary) if params.bayes else None,
         params=params,
-        bgnbd=FittedModel.of(bgnbd),
-        pareto_nbd=FittedModel.of(pareto),
-        gamma_gamma=FittedModel.of(spend) if spend is not None else None,
+        bgnbd=FittedModel.of(bgnbd, fits["BG/NBD"]),
+        pareto_nbd=FittedModel.of(pareto, fits["Pareto/NBD"]),
+        gamma_gamma=FittedModel.of(spend, fits["Gamma-Gamma"]) if spend is not None else None,
+        spend_basis=spending.basis if spending is not None else None,
+        spend=spending.estimate if spending is not None else None,
         customers=customers.reset_index(drop=True),
         holdout=holdout,
         deciles=_deciles(customers),
         warnings=[
-            *_fit_warnings({"BG/NBD": bgnbd, "Pareto/NBD": pareto, "Gamma-Gamma": spend}),
-            *_spend_warnings(spend, mean_value[spenders]),
+            *warnings_of(fits, spending),
             *_undetermined({"BG/NBD": bgnbd, "Pareto/NBD": pareto, "Gamma-Gamma": spend}),
             *([] if events.has_value else [NO_VALUE]),
         ],
-        **values,
+        calibration_end=calibration_end,
+        time_unit=params.time_unit,
+        horizon=horizon,
+        model=params.model,
+        customers_fitted=len(customers),
+        repeat_customers=int(np.sum(x > 0)),
+        customers_after_calibration=set_aside,
+        holdout_length=holdout_days / unit if holdout_days > 0 else None,
+        total_expected_purchases=float(customers["expected_purchases"].sum()),
+        total_clv=float(customers["clv"].sum()) if spending is not None else None,
     )
     result._estimators.update(bgnbd=bgnbd, pareto_nbd=pareto, gamma_gamma=spend)
     return result
 
 
-def _fit_warnings(models: dict[str, PurchaseModel | GammaGammaModel | None]) -> list[str]:
-    """What a reader must know about fits that did not settle."""
-    return [
-        f"the {name} fit did not converge: treat its parameters and predictions with caution"
-        for name, model in models.items()
-        if model is not None and not model.converged_
-    ]
+def _purchase_problems(
+    label: str,
+    model: PurchaseModel,
+    repeat_customers: int,
+    holdout: pd.DataFrame | None,
+    column: str,
+    period: str,
+) -> list[Problem]:
+    """A purchase model's problems: its fit, its data and, with a holdout, its predictions."""
+    problems = [*fit_problems(label, model), *few_repeat_customers(label, repeat_customers)]
+    if holdout is not None:
+        total = holdout.iloc[-1]
+        problems += holdout_miss(
+            label, float(total[column]), float(total["actual_purchases"]), period
+        )
+    return problems
 
 
-def _undetermined(models: dict[str, PurchaseModel | GammaGammaModel | None]) -> list[str]:
-    """Parameters whose standard error exceeds their estimate: the data say little of them."""
-    notes = []
-    for name, model in models.items():
-        if model is None or not model.converged_:
-            continue
-        fitted = FittedModel.of(model)
-        loose = [
-            f"{parameter} {estimate:,.3g} (standard error {error:,.3g})"
-            for parameter, estimate in fitted.params.items()
-            if (error := fitted.standard_errors.get(parameter)) is None or error > abs(estimate)
-        ]
-        if loose:
-            notes.append(
-                f"the {name} fit leaves {', '.join(loose)} poorly determined: the data say "
-                "little about them, so read its predictions for groups of customers rather "
-                "than its parameters"
-            )
-    return notes
+def _bayes(params: ClvParams, summary: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Posteriors of BG/NBD and (with values) Gamma-Gamma by PyMC-Marketing."""
+    from journeys.models.bayes import fit_bayesian
+
+    x = summary["frequency"].to_numpy(dtype=np.float64)
+    mean_value = summary["monetary_value"].to_numpy(dtype=np.float64)
+    found = {
+        "bgnbd": fit_bayesian(
+            "bgnbd", x, summary["recency"].to_numpy(), summary["T"].to_numpy()
+        ).reset_index()
+    }
+    spenders = (x > 0) & np.isfinite(mean_value) & (mean_value > 0)
+    if spenders.any():
+        found["gamma_gamma"] = fit_bayesian(
+            "gamma_gamma", x[spenders], mean_value=mean_value[spenders]
+        ).reset_index()
+    return found
 
 
-def _spend_warnings(spend: GammaGammaModel | None, mean_values: np.ndarray) -> list[str]:
-    """Whether the spend model's average purchase is far from what repeat customers spend.
+def _spend_warnings(
+    spend: GammaGammaModel | None,
+    mean_values: np.ndarray,
+    largest: float | None = None,
+    q_error: float | None = None,
+) -> list[str]:
+    """The spend model's average purchase set against what repeat customers spend, in words.
 
-    A customer without repeat purchases is valued at the model's population average,
-    ``p * gamma / (q - 1)``; as ``q`` nears 1 that average grows without bound, and
-    those customers would top the ranking on the model's say alone.
+    A customer without repeat purchases would be valued at the model's population
+    average, ``p * gamma / (q - 1)``; as ``q`` nears 1 that average grows without bound
+    (:func:`journeys.models.diagnosis.spend_problems` gives the rules).
     """
     if spend is None or len(mean_values) == 0:
         return []
-    implied, observed = spend.population_mean(), float(np.mean(mean_values))
-    if np.isfinite(implied) and 1 / SPEND_TOLERANCE <= implied / observed <= SPEND_TOLERANCE:
-        return []
-    average = f"{implied:,.2f}" if np.isfinite(implied) else "no finite amount"
-    return [
-        f"the Gamma-Gamma spend model fits badly: it implies an average purchase of {average} "
-        f"(q = {spend.params_[1]:.2f}) where repeat customers spend {observed:,.2f} on "
-        "average; the value of customers without repeat purchases rests on that average and "
-        "is not reliable"
-    ]
-
-
-def purchase_summary(events: EventLog, params: ClvParams) -> tuple[pd.DataFrame, dt.date, int, int]:
-    """Per-customer frequency, recency, T and mean repeat value, computed in the engine.
-
-    Returns the summary, the calibration end, the holdout length in days and the number
-    of customers whose first purchase came after the calibration end (not fitted).
-    """
-    is_purchase = purchases(events, params.purchase_event)
-    run = runner.current()
-    table = events.table
-    # Summed as exact decimals: float sums in a parallel engine vary in their last digits
-    # from run to run, and a customer's mean spend must not.
-    value = (table.value.fill_null(0.0) if events.has_value else ibis.literal(0.0)).cast(EXACT)
-    bought = table.filter(is_purchase).select(
-        "customer_id", day=(table.timestamp_us // DAY_US).cast("int64"), value=value
-    )
-    per_day = bought.group_by(["customer_id", "day"]).aggregate(value=bought.value.sum())
-    span = run.arrow(per_day.aggregate(first=per_day.day.min(), last=per_day.day.max()))
-    first_day, last_day = span["first"][0].as_py(), span["last"][0].as_py()
-    if first_day is None:
-        raise DataError(
-            "there are no purchases among the events",
-            hint="check the spec's purchase milestone or --purchase-event",
-            code="no-purchases",
-        )
-    end_day = last_day if params.calibration_end is None else _day_number(params.calibration_end)
-    if end_day < first_day:
-        raise OptionsError(
-            f"the calibration end {params.calibration_end} is before the first purchase "
-            f"({_date(first_day)})",
-            hint="choose a --calibration-end between the first and the last purchase",
-            code="options",
-        )
-    inside = per_day.day <= end_day
-    per_customer = per_day.group_by("customer_id").aggregate(
-        first_day=per_day.day.min(),
-        last_day=per_day.day.max(where=inside),
-        purchase_days=inside.cast("int64").sum(),
-        calibration_value=per_day.value.sum(where=inside),
-        first_value=per_day.value.argmin(per_day.day),
-        holdout_purchases=(~inside).cast("int64").sum(),
-        holdout_value=per_day.value.sum(where=~inside),
-    )
-    unit = params.unit_days
-    frequency = per_customer.purchase_days - 1
-    summary = per_customer.select(
-        "customer_id",
-        frequency=frequency,
-        recency=(per_customer.last_day - per_customer.first_day) / unit,
-        T=(end_day - per_customer.first_day) / unit,
-        monetary_value=(frequency > 0)
-        .ifelse((per_customer.calibration_value - per_customer.first_value) / frequency, None)
-        .cast("float64")
-        if events.has_value
-        else ibis.null("float64"),
-        first_purchase_day=per_customer.first_day,
-        holdout_purchases=per_customer.holdout_purchases,
-        holdout_value=per_customer.holdout_value.cast("float64").fill_null(0.0)
-        if events.has_value
-        else ibis.null("float64"),
-    )
-    # In customer order: the engine returns rows in any order, and sums over them in
-    # Python (the holdout table) would then differ in their last digits between runs.
-    frame = run.frame(summary).sort_values("customer_id", kind="stable")
-    fitted = frame[frame["first_purchase_day"] <= end_day]
-    set_aside = len(frame) - len(fitted)
-    fitted = fitted.assign(
-        first_purchase=pd.to_datetime(fitted["first_purchase_day"], unit="D").dt.date
-    ).drop(columns="first_purchase_day")
-    return fitted.reset_index(drop=True), _date(end_day), last_day - end_day, set_aside
-
-
-def _day_number(day: dt.date) -> int:
-    return (day - dt.date(1970, 1, 1)).days
-
-
-def _date(day_number: int) -> dt.date:
-    return dt.date(1970, 1, 1) + dt.timedelta(days=int(day_number))
+    observed = float(np.mean(mean_values))
+    return [problem.message for problem in spend_problems(spend, observed, largest, q_error)]
 
 
 def _discounted_value(

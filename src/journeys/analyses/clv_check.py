@@ -5,7 +5,9 @@ purchase period only: from the first purchase up to ``1 - holdout_share`` of the
 the last one. Their predictions for the rest of the period are then set against the
 purchases customers actually made in it, in total and by the number of repeat purchases
 each customer made while the models were learning (the check of Fader, Hardie and Lee
-2005, figure 4).
+2005, figure 4). A model whose total misses the actual one by more than 20% and more than
+``2 * sqrt(predicted)`` has the problem ``holdout-miss``
+(:mod:`journeys.models.diagnosis`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import pandas as pd
 from pydantic import Field
 
 from journeys.analyses.base import Params, Result, TableOf
-from journeys.analyses.clv import ClvParams, HoldoutRow, clv, purchase_summary
+from journeys.analyses.clv import ClvParams, HoldoutRow, clv
+from journeys.analyses.clv_fits import FittedModel
+from journeys.analyses.clv_summary import purchase_summary
 from journeys.analyses.registry import Analysis
 from journeys.data.reader import EventLog
 from journeys.errors import DataError
@@ -54,7 +58,13 @@ class ClvCheckResult(Result):
     actual_purchases: float = Field(description="Purchases they made after it.")
     bgnbd_predicted: float = Field(description="Purchases BG/NBD predicted for them.")
     pareto_nbd_predicted: float = Field(description="Purchases Pareto/NBD predicted for them.")
-    warnings: list[str] = Field(description="Fits that did not converge, in words.")
+    warnings: list[str] = Field(
+        description="The purchase models' problems in words (holdout-miss among them)."
+    )
+    bgnbd: FittedModel = Field(description="The BG/NBD fit on the first part and its problems.")
+    pareto_nbd: FittedModel = Field(
+        description="The Pareto/NBD fit on the first part and its problems."
+    )
     holdout: Annotated[pd.DataFrame, TableOf(HoldoutRow)]
 
 
@@ -91,7 +101,11 @@ def clv_check(events: EventLog, params: ClvCheckParams | None = None) -> ClvChec
         actual_purchases=float(total["actual_purchases"]),
         bgnbd_predicted=float(total["bgnbd_predicted"]),
         pareto_nbd_predicted=float(total["pareto_nbd_predicted"]),
-        warnings=fitted.warnings,
+        warnings=[
+            problem.message for fit in (fitted.bgnbd, fitted.pareto_nbd) for problem in fit.problems
+        ],
+        bgnbd=fitted.bgnbd,
+        pareto_nbd=fitted.pareto_nbd,
         holdout=holdout,
     )
 

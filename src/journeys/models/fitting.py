@@ -1,8 +1,12 @@
 """Maximum likelihood on positive parameters, shared by the customer-value models.
 
-Parameters are optimised on the log scale (so they stay positive); standard errors come
+Parameters are optimised on the log scale (so they stay positive), each within a factor
+of exp(15) (about 3.3 million) either side of its starting value; standard errors come
 from the numerical Hessian of the log-likelihood at the optimum, carried back to the
-natural scale with the delta method.
+natural scale with the delta method. A parameter that ends within a factor e of that box
+(:data:`AT_BOUND_MARGIN` in log units) is reported *at bound*: the likelihood still rises
+towards the edge, so the true optimum lies outside the box (often at 0 or infinity, where
+the model degenerates) and the estimate is the box's, not the data's.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from scipy.optimize import minimize
 
 Array = NDArray[np.float64]
 LOG_BOUND = 15.0
+AT_BOUND_MARGIN = 1.0
 PENALTY = 1e10
 DIFFERENCE_STEP = 1e-3
 NEWTON_STEPS = 3
@@ -30,6 +35,7 @@ class Fit:
     log_likelihood: float
     converged: bool
     iterations: int
+    at_bound: NDArray[np.bool_]
 
 
 class FittedModel:
@@ -43,6 +49,8 @@ class FittedModel:
     standard_errors_: Array
     log_likelihood_: float
     converged_: bool
+    #: Which parameters ended at the optimiser's box (set by ``fit()``; none if set by hand).
+    at_bound_: NDArray[np.bool_] | None = None
 
     @property
     def params(self) -> dict[str, float]:
@@ -55,6 +63,14 @@ class FittedModel:
         self._fitted()
         return {name: float(value) for name, value in zip(self.names, self.standard_errors_)}
 
+    @property
+    def parameters_at_bound(self) -> list[str]:
+        """The parameters that ended at the optimiser's box (see the module's docstring)."""
+        self._fitted()
+        if self.at_bound_ is None:
+            return []
+        return [name for name, edge in zip(self.names, self.at_bound_) if edge]
+
     def _fitted(self) -> Array:
         if not hasattr(self, "params_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
@@ -65,6 +81,7 @@ class FittedModel:
         self.standard_errors_ = fit.standard_errors
         self.log_likelihood_ = fit.log_likelihood
         self.converged_ = fit.converged
+        self.at_bound_ = fit.at_bound
 
 
 def fit_positive(
@@ -74,19 +91,20 @@ def fit_positive(
 ) -> Fit:
     """Maximise ``log_likelihood(params)`` over positive ``params`` starting from ``start``.
 
-    L-BFGS-B on the log-parameters (kept within exp(+/-15)) minimises the mean negative
-    log-likelihood per customer, so that step sizes do not grow with the number of
-    customers; if it stops without converging, Nelder-Mead continues from there.
+    L-BFGS-B on the log-parameters (kept within exp(+/-15) of ``start``) minimises the mean
+    negative log-likelihood per customer, so that step sizes do not grow with the number
+    of customers; if it stops without converging, Nelder-Mead continues from there.
     """
 
     def objective(log_params: Array) -> float:
         value = log_likelihood(np.exp(log_params)) / customers
         return -value if np.isfinite(value) else PENALTY
 
-    bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
+    centre = np.log(start)
+    bounds = [(middle - LOG_BOUND, middle + LOG_BOUND) for middle in centre]
     result = minimize(
         objective,
-        np.log(start),
+        centre,
         method="L-BFGS-B",
         bounds=bounds,
         options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 2000},
@@ -104,7 +122,7 @@ def fit_positive(
         iterations += int(polish.nit)
         if polish.fun <= result.fun:
             location = polish.x
-    location, value, gradient, curvature = _newton_polish(log_likelihood, location)
+    location, value, gradient, curvature = _newton_polish(log_likelihood, location, centre)
     params = np.exp(location)
     return Fit(
         params=params,
@@ -112,11 +130,12 @@ def fit_positive(
         log_likelihood=value,
         converged=bool(np.max(np.abs(gradient)) / customers < 1e-5),
         iterations=iterations,
+        at_bound=np.abs(location - centre) >= LOG_BOUND - AT_BOUND_MARGIN,
     )
 
 
 def _newton_polish(
-    log_likelihood: Callable[[Array], float], location: Array
+    log_likelihood: Callable[[Array], float], location: Array, centre: Array
 ) -> tuple[Array, float, Array, Array]:
     """A few Newton steps in log-parameters from near the optimum, kept while they improve.
 
@@ -133,7 +152,7 @@ def _newton_polish(
         except np.linalg.LinAlgError:
             break
         candidate = location - step
-        if np.any(np.abs(candidate) > LOG_BOUND):
+        if np.any(np.abs(candidate - centre) > LOG_BOUND):
             break
         candidate_value = log_likelihood(np.exp(candidate))
         if not np.isfinite(candidate_value) or candidate_value < value:
