@@ -168,7 +168,7 @@ def test_the_holdout_miss_is_judged_on_the_actual_purchases(
         predicted = float(total[column])
         missed = abs(predicted - actual) > max(0.2 * actual, 2 * math.sqrt(predicted))
         assert ("holdout-miss" in {problem.code for problem in fitted.problems}) == missed
-    assert any("holdout-miss" == p.code for p in plans_result.bgnbd.problems)
+    assert any(p.code == "holdout-miss" for p in plans_result.bgnbd.problems)
 
 
 @pytest.fixture

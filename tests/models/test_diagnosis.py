@@ -213,6 +213,7 @@ def test_credibility_when_customers_do_not_differ_or_always_pay_the_same() -> No
     alike = {"a": [10.0, 90.0], "b": [90.0, 10.0], "c": [50.0], "d": [20.0, 80.0]}
     expected, overall, k = _credibility_reference(alike)
     assert k is None
+    assert set(expected.values()) == {overall}
     model = _fit(alike)
     assert model.constant_ is None
     np.testing.assert_allclose(model.expected_average_value([2, 2, 1, 2], [50, 50, 50, 50]), 50.0)
