@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from ibis.backends import BaseBackend
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from typer.testing import CliRunner
 
 from journeys.analyses.loops import LoopsResult, loops
@@ -32,10 +33,11 @@ from journeys.data.mapping import apply_spec
 from journeys.data.reader import EventLog, read_events
 from journeys.plots.labels import Labels
 from journeys.plots.loops import loops_within_figure
+from journeys.report.display import Display
 from journeys.spec import parse_spec
 from journeys.spec.models import Spec
 from tests.analyses import reference
-from tests.conftest import SIMPLE_SHOP
+from tests.conftest import SIMPLE_SHOP, event_table
 
 Journeys = Callable[..., EventLog]
 
@@ -79,9 +81,10 @@ def dated(journeys: dict[str, list[str]]) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-@pytest.fixture
-def hand_made(journeys_for: Journeys) -> LoopsResult:
-    return loops(apply_spec(journeys_for(dated(HAND_MADE)), parse_spec(SHOP_SPEC)))
+@pytest.fixture(scope="module")
+def hand_made(con: BaseBackend) -> LoopsResult:
+    events = read_events(event_table(dated(HAND_MADE)), connection=con)
+    return loops(apply_spec(events, parse_spec(SHOP_SPEC)))
 
 
 def test_hand_counted_loops_per_stage(hand_made: LoopsResult) -> None:
@@ -381,8 +384,10 @@ def test_the_figure_shows_the_touchpoints_looped_back_to_by_name(hand_made: Loop
     assert list(bar.x) == [3, 1, 1]
 
 
-def test_no_figure_without_loops(journeys_for: Journeys) -> None:
-    events = journeys_for(dated({"bob": ["cart", "cart", "shipping"]}))
+def test_no_figure_without_loops(duckdb_con: BaseBackend) -> None:
+    events = read_events(
+        event_table(dated({"bob": ["cart", "cart", "shipping"]})), connection=duckdb_con
+    )
     assert loops_within_figure(loops(apply_spec(events, parse_spec(SHOP_SPEC)))) is None
 
 
@@ -467,3 +472,30 @@ def test_the_command_without_a_spec_says_what_to_do(
     assert "needs a journey spec" in captured.err
     assert "--spec" in captured.err
     assert "Traceback" not in captured.err + captured.out
+
+
+# --- the report's section ------------------------------------------------------------
+
+
+def test_the_report_section_names_what_the_spec_names(hand_made: LoopsResult) -> None:
+    environment = Environment(
+        loader=PackageLoader("journeys.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+    )
+    environment.filters.update(Display.of(parse_spec(SHOP_SPEC)).filters())
+    html = environment.get_template("sections/loops.html.j2").render(
+        result=hand_made, figures=["STAGE-FIGURE", "TOUCHPOINT-FIGURE"], findings=[]
+    )
+    text = " ".join(html.split())
+    assert "3 of 6 customers (50.0%) came back to a touchpoint" in text
+    assert text.index("STAGE-FIGURE") < text.index("Loops within a stage")
+    assert text.index("Loops within a stage") < text.index("TOUCHPOINT-FIGURE")
+    # The checkout stage: 5 customers, 3 looping (60.0%), 5 loops, under the spec's names.
+    assert '<td class="stage text">Checkout</td><td class="int">5</td>' in text
+    assert '<td class="int">3</td><td class="percent1">60.0%</td><td class="int">5</td>' in text
+    assert "Every loop (4 in all)" in text
+    assert (
+        '<td class="touchpoint text">Shipping options</td>'
+        '<td class="touchpoint text">Cart</td><td class="int">2</td>' in text
+    )

@@ -136,19 +136,25 @@ def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
         )
     stage_order = {stage.id: index for index, stage in enumerate(spec.stages)}
     run = runner.current()
-    # Every summary reads the marked events: compute the windows once.
+    # Every summary reads the marked events: compute the windows once. The counts per
+    # stage and touchpoint read a much smaller table, one row per customer and touchpoint.
     table = run.cached(_marked(events, stage_order))
+    per_touchpoint = run.cached(
+        table.group_by(["customer_id", "stage", "touchpoint"]).aggregate(
+            loops=table.is_loop.cast("int64").sum()
+        )
+    )
     totals = run.frame(
-        table.aggregate(
-            customers=table.customer_id.nunique(),
-            within=table.customer_id.nunique(where=table.is_loop),
+        per_touchpoint.aggregate(
+            customers=per_touchpoint.customer_id.nunique(),
+            within=per_touchpoint.customer_id.nunique(where=per_touchpoint.loops > 0),
         )
     )
     customers = int(totals["customers"].iloc[0])
     within = int(totals["within"].iloc[0])
     returns, distribution = _stage_returns(table, stage_order)
     looping = int(distribution.loc[distribution["returns"] > 0, "customers"].sum())
-    stages = _loops_within_stages(table, spec)
+    stages = _loops_within_stages(per_touchpoint, spec)
     return LoopsResult(
         params=params,
         returns=returns,
@@ -159,7 +165,7 @@ def loops(events: EventLog, params: LoopsParams | None = None) -> LoopsResult:
         customers_looping_within=within,
         share_looping_within=within / customers if customers else None,
         loops_within_stages=stages,
-        loops_to_touchpoints=_loops_to_touchpoints(table, spec, stages),
+        loops_to_touchpoints=_loops_to_touchpoints(per_touchpoint, spec, stages),
         loops_between_touchpoints=_loops_between_touchpoints(table, stage_order),
     )
 
@@ -195,31 +201,44 @@ def _stage_returns(
     return returns, counted.astype(int)
 
 
-def _loop_counts(table: ibis.Table, keys: list[str]) -> pd.DataFrame:
-    """Customers, looping customers and loops, by ``keys`` (the stage, or its touchpoints)."""
-    counted = table.group_by(keys).aggregate(
-        customers=table.customer_id.nunique(),
-        looping_customers=table.customer_id.nunique(where=table.is_loop),
-        loops=table.is_loop.cast("int64").sum(),
+def _stage_counts(per_touchpoint: ibis.Table) -> pd.DataFrame:
+    """Per stage: customers, looping customers and loops (from the loops per customer and
+    touchpoint)."""
+    counted = per_touchpoint.group_by("stage").aggregate(
+        customers=per_touchpoint.customer_id.nunique(),
+        looping_customers=per_touchpoint.customer_id.nunique(where=per_touchpoint.loops > 0),
+        loops=per_touchpoint.loops.sum(),
     )
     return runner.current().frame(counted)
 
 
-def _loops_within_stages(table: ibis.Table, spec: Spec) -> pd.DataFrame:
+def _touchpoint_counts(per_touchpoint: ibis.Table) -> pd.DataFrame:
+    """Per touchpoint: customers, looping customers and loops (each row is one customer)."""
+    counted = per_touchpoint.group_by(["stage", "touchpoint"]).aggregate(
+        customers=per_touchpoint.count(),
+        looping_customers=(per_touchpoint.loops > 0).cast("int64").sum(),
+        loops=per_touchpoint.loops.sum(),
+    )
+    return runner.current().frame(counted)
+
+
+def _loops_within_stages(per_touchpoint: ibis.Table, spec: Spec) -> pd.DataFrame:
     """Every stage of the spec, in its order: customers, looping customers, loops, share."""
-    counted = _loop_counts(table, ["stage"]).set_index("stage")
+    counted = _stage_counts(per_touchpoint).set_index("stage")
     stages = [stage.id for stage in spec.stages]
     frame = counted.reindex(stages, fill_value=0).astype(int).rename_axis("stage").reset_index()
     frame["share_looping"] = _share(frame["looping_customers"], frame["customers"])
     return frame
 
 
-def _loops_to_touchpoints(table: ibis.Table, spec: Spec, stages: pd.DataFrame) -> pd.DataFrame:
+def _loops_to_touchpoints(
+    per_touchpoint: ibis.Table, spec: Spec, stages: pd.DataFrame
+) -> pd.DataFrame:
     """Every touchpoint of a stage: customers, those who looped back to it, its loops.
 
     In the spec's order of stages; within a stage, the touchpoints looped back to most first.
     """
-    counted = _loop_counts(table, ["stage", "touchpoint"])
+    counted = _touchpoint_counts(per_touchpoint)
     stage_order = {stage.id: index for index, stage in enumerate(spec.stages)}
     listed = pd.DataFrame(
         [
