@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -452,3 +453,234 @@ def test_random_journeys_match_the_plain_reading(con: BaseBackend) -> None:
     assert by_key(as_records(result.observed), "from_owner", "to_owner") == by_key(
         plain_observed(rows, owner_of), "from_owner", "to_owner"
     )
+
+
+# --- satisfaction around a hand-off -------------------------------------------------------
+
+
+def plain_satisfaction(
+    rows: list[Row], outcomes: list[Outcome], window: timedelta
+) -> dict[str, Any]:
+    """Each decided customer's mean score from the start to ``window`` after it; the two
+    groups' means and the difference's 95% interval (Welch's standard error)."""
+    scores = reference.by_customer(row for row in rows if row.get("satisfaction") is not None)
+    groups: dict[bool, list[float]] = {False: [], True: []}
+    unscored = 0
+    for outcome in outcomes:
+        if outcome.state == "waiting":
+            continue
+        mine = [
+            e["satisfaction"]
+            for e in scores.get(outcome.customer, [])
+            if outcome.start <= e["timestamp"] <= outcome.start + window
+        ]
+        if mine:
+            groups[outcome.state != "met"].append(statistics.fmean(mine))
+        else:
+            unscored += 1
+    met, breached = groups[False], groups[True]
+    difference = statistics.fmean(breached) - statistics.fmean(met)
+    error = math.sqrt(
+        statistics.variance(met) / len(met) + statistics.variance(breached) / len(breached)
+    )
+    return {
+        "met_customers": len(met),
+        "met_mean": pytest.approx(statistics.fmean(met)),
+        "breached_customers": len(breached),
+        "breached_mean": pytest.approx(statistics.fmean(breached)),
+        "difference": pytest.approx(difference),
+        "difference_low": pytest.approx(difference - 1.959964 * error),
+        "difference_high": pytest.approx(difference + 1.959964 * error),
+        "unscored": unscored,
+    }
+
+
+def test_satisfaction_met_against_breached(con: BaseBackend) -> None:
+    rows = random_rows(7, 800)
+    generator = random.Random(8)
+    for row in rows:
+        # Surveys answered now and then, before, within and after the window.
+        answered = row["event"] == "newsletter" and generator.random() < 0.8
+        row["satisfaction"] = float(generator.randrange(1, 6)) if answered else None
+    spec = parse_spec(SPEC)
+    window = timedelta(days=10)
+    result = handoffs(mapped(con, rows, spec), HandoffsParams(satisfaction_window=window))
+    assert result.satisfaction is not None
+    found = by_key(as_records(result.satisfaction), "name")
+    for handoff in (KICKOFF, WELCOME):
+        expected = plain_satisfaction(rows, plain_declared(rows, handoff, persona), window)
+        assert expected["met_customers"] > 5 and expected["breached_customers"] > 5
+        assert {key: found[(handoff.name,)][key] for key in expected} == expected
+
+
+def test_no_satisfaction_without_a_score_column(hand_made: HandoffsResult) -> None:
+    assert hand_made.satisfaction is None
+    assert hand_made.to_dict()["satisfaction"] is None
+
+
+# --- the real clickstream and the demo --------------------------------------------------------
+
+
+SHOP_SPEC = """\
+name: Shop with departments
+stages:
+  - {id: shop, name: Shop}
+  - {id: pay, name: Pay}
+touchpoints:
+  - {id: main, name: Home page, stage: shop, owner: marketing, events: main}
+  - {id: catalog, name: Catalogue, stage: shop, owner: merchandising, events: catalog}
+  - {id: product, name: Product, stage: shop, owner: merchandising, events: [product1, product2]}
+  - {id: cart, name: Cart, stage: shop, owner: sales, events: cart}
+  - {id: delivery, name: Delivery, stage: pay, owner: logistics, events: [delivery_choice, delivery_courier, delivery_pickup]}
+  - {id: payment, name: Payment, stage: pay, owner: finance, events: [payment_choice, payment_card, payment_cash, payment_done]}
+milestones:
+  - {id: purchase, name: Purchase, events: payment_done}
+handoffs:
+  - {name: Cart to delivery, from: touchpoint:cart, to: owner:logistics, within: 10m}
+  - {name: Paid within a working day, from: stage:pay, to: milestone:purchase, within: 1d, business_days: true}
+"""
+SHOP_OWNERS = {
+    "main": "marketing",
+    "catalog": "merchandising",
+    "product1": "merchandising",
+    "product2": "merchandising",
+    "cart": "sales",
+    "delivery_choice": "logistics",
+    "delivery_courier": "logistics",
+    "delivery_pickup": "logistics",
+    "payment_choice": "finance",
+    "payment_card": "finance",
+    "payment_cash": "finance",
+    "payment_done": "finance",
+}
+
+
+def test_the_simple_shop_clickstream_matches_the_plain_reading(
+    duckdb_con: BaseBackend, simple_shop_rows: list[Row]
+) -> None:
+    result = handoffs(
+        apply_spec(read_events(SIMPLE_SHOP, connection=duckdb_con), parse_spec(SHOP_SPEC))
+    )
+    rows = [row | {"segment": None} for row in simple_shop_rows]
+    declared = [
+        Declared(
+            "Cart to delivery",
+            lambda row: row["event"] == "cart",
+            lambda row: SHOP_OWNERS.get(row["event"]) == "logistics",
+            600,
+            False,
+        ),
+        Declared(
+            "Paid within a working day",
+            lambda row: SHOP_OWNERS.get(row["event"]) in ("logistics", "finance"),
+            lambda row: row["event"] == "payment_done",
+            86400,
+            True,
+        ),
+    ]
+    found = by_key(as_records(result.declared), "name")
+    for handoff in declared:
+        expected = summary(plain_declared(rows, handoff, lambda row: "unassigned"))
+        assert expected["met"] > 100 and expected["dropped"] > 100, "a real mix of outcomes"
+        assert {key: found[(handoff.name,)][key] for key in expected} == expected
+    observed = by_key(as_records(result.observed), "from_owner", "to_owner")
+    expected_pairs = by_key(
+        plain_observed(rows, lambda row: SHOP_OWNERS.get(row["event"])), "from_owner", "to_owner"
+    )
+    assert observed == expected_pairs
+    assert observed[("merchandising", "sales")]["transitions"] > 1000
+
+
+DEMO_HANDOFFS = """\
+departments: [finance]
+handoffs:
+  - name: Implementation kick-off
+    from: milestone:purchase
+    to: owner:implementation
+    within: 7d
+    business_days: true
+  - {name: Setup after the kick-off, from: touchpoint:kickoff, to: touchpoint:setup, within: 14d}
+"""
+DEMO_OWNERS = {
+    "ad_click": "marketing",
+    "blog_visit": "marketing",
+    "webinar_join": "marketing",
+    "pricing_view": "marketing",
+    "demo_request": "sales",
+    "trial_start": "product",
+    "purchase": "sales",
+    "kickoff_call": "implementation",
+    "setup_complete": "implementation",
+    "login": "product",
+    "feature_use": "product",
+    "support_ticket": "support",
+    "support_chat": "support",
+    "csat_survey": "support",
+    "renewal": "customer_success",
+    "upgrade": "sales",
+    "nps_survey": "customer_success",
+    "referral": "marketing",
+    "review": "marketing",
+}
+
+
+def test_the_demo_business_matches_the_plain_reading(
+    duckdb_con: BaseBackend, tmp_path: Path
+) -> None:
+    from journeys.demo import HAND_OFF_MEDIAN_DAYS, generate, write_demo
+    from journeys.loading import load
+
+    files = write_demo(tmp_path, customers=3000, seed=11)
+    files.spec.write_text(files.spec.read_text() + DEMO_HANDOFFS)
+    events = load(spec=files.spec)
+    result = handoffs(events)
+    frame = generate(3000, seed=11)
+    rows = [
+        {
+            "customer_id": row.customer_id,
+            "event": row.event,
+            "timestamp": row.timestamp.to_pydatetime(),
+            "segment": row.segment,
+            "satisfaction": None if pd.isna(row.score) else float(row.score),
+        }
+        for row in frame.itertuples(index=False)
+    ]
+    declared = [
+        Declared(
+            "Implementation kick-off",
+            lambda row: row["event"] in ("purchase", "renewal", "upgrade"),
+            lambda row: DEMO_OWNERS[row["event"]] == "implementation",
+            7 * 86400,
+            True,
+        ),
+        Declared(
+            "Setup after the kick-off",
+            lambda row: row["event"] == "kickoff_call",
+            lambda row: row["event"] == "setup_complete",
+            14 * 86400,
+            False,
+        ),
+    ]
+    found = by_key(as_records(result.declared), "name")
+    personas = by_key(as_records(result.by_persona), "name", "persona")
+    for handoff in declared:
+        outcomes = plain_declared(rows, handoff, lambda row: str(row["segment"]))
+        expected = summary(outcomes)
+        assert {key: found[(handoff.name,)][key] for key in expected} == expected
+        for group in ("smb", "mid_market", "enterprise"):
+            chosen = summary([o for o in outcomes if o.persona == group])
+            assert {k: personas[(handoff.name, group)][k] for k in chosen} == chosen
+    kickoff = found[("Implementation kick-off",)]
+    # The planted slow hand-off: about nine calendar days, so most purchases breach a
+    # level of seven business days (nine calendar days hold about 6.4 business days).
+    assert kickoff["median_seconds"] / 86400 == pytest.approx(HAND_OFF_MEDIAN_DAYS * 5 / 7, rel=0.2)
+    observed = by_key(as_records(result.observed), "from_owner", "to_owner")
+    assert observed == by_key(
+        plain_observed(rows, lambda row: DEMO_OWNERS[row["event"]]), "from_owner", "to_owner"
+    )
+    assert result.satisfaction is not None
+    window = HandoffsParams().satisfaction_window
+    outcomes = plain_declared(rows, declared[0], lambda row: str(row["segment"]))
+    satisfaction = by_key(as_records(result.satisfaction), "name")[("Implementation kick-off",)]
+    expected_satisfaction = plain_satisfaction(rows, outcomes, window)
+    assert {key: satisfaction[key] for key in expected_satisfaction} == expected_satisfaction
