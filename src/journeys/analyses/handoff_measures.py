@@ -73,6 +73,8 @@ def outcomes(events: EventLog, spec: Spec, data_end_us: int) -> ibis.Table:
     and ``state``.
     """
     table = events.table
+    if not spec.handoffs:
+        return _no_outcomes(table)
     matcher = Matcher(events)
     marks: dict[str, ibis.Value] = {}
     for index, handoff in enumerate(spec.handoffs):
@@ -104,6 +106,24 @@ def outcomes(events: EventLog, spec: Spec, data_end_us: int) -> ibis.Table:
         for index, handoff in enumerate(spec.handoffs)
     ]
     return ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+
+
+def _no_outcomes(table: ibis.Table) -> ibis.Table:
+    """The outcomes' columns, without rows (for a spec that declares no hand-off)."""
+    no_number = ibis.null("int64")
+    return table.select(
+        handoff=ibis.literal("", type="string"),
+        customer_id=table.customer_id,
+        persona=ibis.literal("", type="string"),
+        started=table.timestamp,
+        start_us=table.timestamp_us,
+        end_us=no_number,
+        wait_us=no_number,
+        open_us=no_number,
+        level_us=no_number,
+        week=no_number,
+        state=ibis.literal("", type="string"),
+    ).filter(ibis.literal(False))
 
 
 def states(per_customer: ibis.Table, index: int, handoff: Handoff, data_end_us: int) -> ibis.Table:

@@ -64,7 +64,7 @@ from journeys.analyses.handoff_settings import Handoff
 from journeys.analyses.registry import Analysis, Option
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
-from journeys.params import Duration
+from journeys.params import Duration, format_duration
 from journeys.spec.models import Spec
 
 
@@ -105,6 +105,7 @@ class DeclaredRow(Row):
     name: str = Field(description="The hand-off's name in the spec.")
     from_: str = Field(alias="from", description="Where the clock starts.")
     to: str = Field(description="Where the hand-off happens.")
+    within: str = Field(description="The service level as the spec writes it (1h, 7d).")
     within_seconds: float = Field(description="The service level, in seconds.")
     business_days: bool = Field(description="Whether only Monday to Friday (UTC) count.")
     customers: int
@@ -223,18 +224,9 @@ def handoffs(events: EventLog, params: HandoffsParams | None = None) -> Handoffs
             "the spec declares no hand-offs, so only the hand-offs observed between owners "
             "are shown; declare them under `handoffs:` with a service level to measure them"
         )
-    if not spec.handoffs or data_end_us is None:
-        empty = _empty_declared()
-        return HandoffsResult(
-            params=params,
-            data_end=_instant(data_end_us),
-            declared=empty[0],
-            by_persona=empty[1],
-            by_week=empty[2],
-            observed=observed,
-            message=message,
-        )
-    outcomes = run.cached(measures.outcomes(events, spec, int(data_end_us)))
+    # An empty log has no end; it has no outcomes either.
+    end_us = int(data_end_us) if data_end_us is not None else 0
+    outcomes = run.cached(measures.outcomes(events, spec, end_us))
     declared = _declared(outcomes, spec.handoffs)
     by_persona = frame_of([], PersonaRow)
     if spec.personas:
@@ -302,6 +294,7 @@ def _declared(outcomes: ibis.Table, handoffs: list[Handoff]) -> pd.DataFrame:
                 "name": handoff.name,
                 "from": handoff.from_,
                 "to": handoff.to,
+                "within": format_duration(handoff.within),
                 "within_seconds": handoff.within.total_seconds(),
                 "business_days": handoff.business_days,
                 **{key: found[key] for key in _columns(Outcomes)},
@@ -321,10 +314,6 @@ def _by_week(outcomes: ibis.Table, handoffs: list[Handoff]) -> pd.DataFrame:
     frame = _outcome_frame(outcomes, ["handoff", "week"], handoffs)
     frame["week"] = [period_start(int(number), "week").isoformat() for number in frame["week"]]
     return frame[_columns(WeekRow)]
-
-
-def _empty_declared() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    return frame_of([], DeclaredRow), frame_of([], PersonaRow), frame_of([], WeekRow)
 
 
 def _instant(microseconds_: Any) -> str | None:
