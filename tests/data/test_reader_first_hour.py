@@ -267,10 +267,10 @@ def one_row(customer: str, day: int) -> pa.Table:
 
 
 def parquet_folder(folder: Path, customers: list[str]) -> Path:
-    (folder / "part=1").mkdir(parents=True)
+    """A folder as Spark writes one: Parquet files and a ``_SUCCESS`` marker."""
+    folder.mkdir(parents=True)
     for day, customer in enumerate(customers, start=1):
-        place = folder / "part=1" if day == 1 else folder
-        pq.write_table(one_row(customer, day), place / f"{customer}.parquet")
+        pq.write_table(one_row(customer, day), folder / f"{customer}.parquet")
     (folder / "_SUCCESS").write_text("")
     return folder
 
@@ -282,6 +282,18 @@ def test_a_folder_of_parquet_files_says_how_many_it_read(tmp_path: Path, con: Ba
     assert events.report.source == f"folder {folder}: 3 Parquet files"
     read = events.table.to_pyarrow().column("customer_id").to_pylist()
     assert sorted(read) == customers
+
+
+def test_a_folder_of_partition_folders_reads_every_file(tmp_path: Path) -> None:
+    folder = tmp_path / "events"
+    for day, customer in enumerate(["a", "b", "c"], start=1):
+        (folder / f"day={day}").mkdir(parents=True)
+        pq.write_table(one_row(customer, day), folder / f"day={day}" / "part-0.parquet")
+    pq.write_table(one_row("d", 4), folder / "late.parquet")
+    events = read_events(folder)
+    assert events.report.source == f"folder {folder}: 4 Parquet files"
+    read = events.table.to_pyarrow().column("customer_id").to_pylist()
+    assert sorted(read) == ["a", "b", "c", "d"]
 
 
 def test_a_folder_of_csv_files_is_read_as_csv(
@@ -318,7 +330,7 @@ def test_a_folder_mixing_formats_is_an_error(
     assert json.loads(out)["customers"] == 1
     code, out, err = run(capsys, "kpis", str(folder), "--input-format", "csv", "--format", "json")
     assert code == 0, err
-    assert "1 CSV file (2 other files left out: b.parquet, part=1/a.parquet)" in err
+    assert "1 CSV file (2 other files left out: a.parquet, b.parquet)" in err
 
 
 def test_a_glob_that_matches_nothing_says_so(

@@ -25,6 +25,7 @@ import ibis
 from ibis.backends import BaseBackend
 from pydantic import ValidationError
 
+from journeys.data.canonical import NUMBERING, shape, text_columns
 from journeys.data.checks import (
     NUMBER_NAMES,
     NUMBER_ROLES,
@@ -37,34 +38,29 @@ from journeys.data.checks import (
     raise_mixed_offsets,
     raise_not_numbers,
     raise_nothing_left,
-    read_number,
-    text_column,
     usable,
 )
 from journeys.data.columns import ColumnMapping, resolve_columns
 from journeys.data.engine import connect
-from journeys.data.functions import epoch_microseconds
 from journeys.data.options import ReadOptions, option_for
 from journeys.data.sources import Source, describe, is_csv, open_table
-from journeys.data.timestamps import parse_formatted, parse_timestamp
 from journeys.errors import DataError, OptionsError
 
 if TYPE_CHECKING:
     from journeys.spec.models import Spec
 
-#: The columns that number each customer's events (see :func:`number_events`).
-NUMBERING = ("position", "previous_event", "next_event", "since_previous_us")
-#: The columns of the canonical event table that come from the source's columns.
-CANONICAL = (
-    "customer_id",
-    "timestamp",
-    "timestamp_us",
-    "event",
-    "value",
-    "channel",
-    "satisfaction",
-    "session_id",
-)
+__all__ = [
+    "EVENTS_PER_NUMBERING",
+    "NUMBERING",
+    "EventLog",
+    "LoadReport",
+    "NotNumbers",
+    "number_events",
+    "numbered_table",
+    "read_customers",
+    "read_events",
+    "reading_options",
+]
 #: On DuckDB, customers are numbered in groups of about this many events: one window over
 #: every event of a very large log needs more memory than DuckDB can spill to disk.
 EVENTS_PER_NUMBERING = 16_000_000
@@ -238,9 +234,9 @@ def read_events(
             source,
             format=options.format,
             delimiter=options.delimiter,
-            text_columns=_text_columns(mapping),
+            text_columns=text_columns(mapping),
         )
-    shaped = _canonical(
+    shaped = shape(
         raw,
         mapping,
         options.timezone,
@@ -296,12 +292,6 @@ def read_events(
     numbered = number_events(source, groups=groups).cache()
     source.release()
     return EventLog(table=numbered, report=report)
-
-
-def _text_columns(mapping: ColumnMapping) -> tuple[str, ...]:
-    """The columns of a CSV file that journeys reads as text and checks itself."""
-    given = (mapping.timestamp, mapping.value, mapping.satisfaction, mapping.session)
-    return tuple(column for column in given if column is not None)
 
 
 def _values_not_numbers(
@@ -396,68 +386,3 @@ def read_customers(
         )
     others = [name for name in raw.columns if name != customer_id]
     return raw.select(raw[customer_id].cast("string").name("customer_id"), *others)
-
-
-def _canonical(
-    raw: ibis.Table,
-    mapping: ColumnMapping,
-    timezone: str,
-    name: str,
-    engine: str,
-    time_format: str | None,
-    every_row_is: str | None,
-) -> ibis.Table:
-    timestamp_column = raw[mapping.timestamp]
-    if time_format is not None:
-        text, parsed, offset = parse_formatted(timestamp_column, time_format, timezone, engine)
-    else:
-        text, parsed, offset = parse_timestamp(
-            timestamp_column, timezone, engine, mapping.timestamp, name
-        )
-    roles = mapping.as_dict()
-    event = (
-        raw[mapping.event].cast("string")
-        if mapping.event is not None
-        else ibis.literal(str(every_row_is), type="string")
-    )
-    canonical: dict[str, Any] = {
-        "customer_id": raw[mapping.customer_id].cast("string"),
-        "timestamp": parsed,
-        "timestamp_us": epoch_microseconds(parsed, engine),
-        "event": event,
-    }
-    checks: dict[str, ibis.Value] = {}
-    for role in NUMBER_ROLES:
-        column = getattr(mapping, role)
-        if column is not None:
-            canonical[role], written = _number(raw, column, name, role)
-            if written is not None:
-                checks[text_column(role)] = written
-    if mapping.channel is not None:
-        canonical["channel"] = raw[mapping.channel].cast("string")
-    if mapping.session is not None:
-        canonical["session_id"] = raw[mapping.session].cast("string")
-    used = set(roles.values())
-    reserved = {*CANONICAL, *NUMBERING}
-    extras = {
-        (f"{column}_original" if column in reserved else column): raw[column]
-        for column in raw.columns
-        if column not in used
-    }
-    return raw.select(**canonical, **extras, __timestamp_text=text, __offset=offset, **checks)
-
-
-def _number(
-    raw: ibis.Table, column: str, name: str, role: str
-) -> tuple[ibis.Value, ibis.Value | None]:
-    """A number column as numbers, and (when read from text) the text, to check."""
-    value = raw[column]
-    if value.type().is_numeric():
-        return value.cast("float64"), None
-    if value.type().is_string():
-        return read_number(value)
-    raise DataError(
-        f"{name}: column '{column}' holds {value.type()}, not numbers",
-        hint=f"name a numeric column with {option_for(role)}",
-        code="column-type",
-    )

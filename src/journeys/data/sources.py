@@ -1,11 +1,9 @@
-"""Open a source of rows as an Ibis table: a file, a database URL, or data in memory."""
+"""Open a source of rows as an Ibis table: a file, a folder or a glob of files, a database
+URL, or data in memory."""
 
 from __future__ import annotations
 
-import glob
-import gzip
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -13,58 +11,13 @@ import ibis
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
-from journeys.data.checks import plural
+from journeys.data.files import FORMAT_NAMES, SUFFIXES, DataFiles, data_files, format_of, is_many
 from journeys.data.options import Format, option_for
 from journeys.errors import DataError
 
-SUFFIXES: dict[str, Format] = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".txt": "text",
-    ".dat": "text",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".json": "json",
-    ".ndjson": "json",
-    ".jsonl": "json",
-    ".duckdb": "duckdb",
-    ".db": "duckdb",
-}
-FORMAT_NAMES: dict[Format, str] = {
-    "csv": "CSV",
-    "parquet": "Parquet",
-    "json": "JSON",
-    "text": "text",
-    "duckdb": "DuckDB",
-}
+__all__ = ["SUFFIXES", "Source", "describe", "is_csv", "open_table", "register"]
 # A path, a database URL, an Ibis table, a pyarrow table or a pandas DataFrame.
 Source: TypeAlias = str | Path | pa.Table | ibis.Table | Any
-# How many file names a message lists.
-NAMES_SHOWN = 3
-
-
-@dataclass(frozen=True)
-class DataFiles:
-    """The files that a folder or a glob (``events/*.csv``) stands for, all of one format.
-
-    ``left_out`` are files whose name says no format journeys reads (or, with a format
-    given, another format); files and folders whose name starts with ``.`` or ``_`` (such
-    as Spark's ``_SUCCESS``) are not data and are not counted.
-    """
-
-    where: str
-    kind: Format
-    files: tuple[Path, ...]
-    left_out: tuple[Path, ...] = ()
-    folder: Path | None = None
-
-    def describe(self) -> str:
-        """``folder events: 12 Parquet files``, and the files left out."""
-        text = f"{self.where}: {plural(len(self.files), FORMAT_NAMES[self.kind] + ' file')}"
-        if self.left_out:
-            left_out = plural(len(self.left_out), "other file")
-            text += f" ({left_out} left out: {_names(self.left_out, self.folder)})"
-        return text
 
 
 def describe(source: Source, format: Format | None = None) -> str:
@@ -73,96 +26,10 @@ def describe(source: Source, format: Format | None = None) -> str:
         return source
     if isinstance(source, str | Path):
         path = Path(source)
-        if _is_many(path):
+        if is_many(path):
             return data_files(path, format).describe()
         return str(source)
     return f"<{type(source).__name__}>"
-
-
-def data_files(path: Path, format: Format | None = None) -> DataFiles:
-    """The data files of a folder or a glob; an error unless they are of one format.
-
-    With ``format`` given, the files of that format are read and the others left out.
-    """
-    folder = path if path.is_dir() else None
-    where = str(path) if folder is None else f"folder {path}"
-    found = _listed(path)
-    kinds: dict[Format, list[Path]] = {}
-    unknown: list[Path] = []
-    for file in found:
-        kind = _format_of(file)
-        if kind is None:
-            unknown.append(file)
-        else:
-            kinds.setdefault(kind, []).append(file)
-    if format is not None:
-        chosen = kinds.pop(format, [])
-        others = sorted([*unknown, *(file for files in kinds.values() for file in files)])
-        if not chosen:
-            raise DataError(
-                f"{where} holds no {FORMAT_NAMES[format]} files"
-                + (f"; it holds {_names(found, folder)}" if found else ""),
-                hint="name a folder or a glob with files of that format, "
-                f"or give another {option_for('format')}",
-                code="source",
-            )
-        return DataFiles(where, format, tuple(chosen), tuple(others), folder)
-    if len(kinds) > 1:
-        kinds = dict(sorted(kinds.items(), key=lambda item: (-len(item[1]), item[0])))
-        counts = " and ".join(
-            plural(len(files), FORMAT_NAMES[kind] + " file") for kind, files in kinds.items()
-        )
-        raise DataError(
-            f"{where} holds files of more than one format: {counts}",
-            hint="put the files of one format in a folder of their own, name one file, or "
-            f"name the files of one format with a glob (such as {_glob_example(path, kinds)}); "
-            f"{option_for('format')} reads only the files of that format",
-            code="mixed-formats",
-        )
-    if not found and not path.is_dir():
-        raise DataError(f"no file matches {path}", hint="check the pattern", code="source")
-    if not kinds:
-        readable = ", ".join(sorted(SUFFIXES))
-        raise DataError(
-            f"{where} holds no file journeys can read"
-            + (f" (it holds {_names(found, folder)})" if found else ""),
-            hint=f"name a folder or a glob of files whose names end in one of {readable}",
-            code="source",
-        )
-    ((kind, files),) = kinds.items()
-    return DataFiles(where, kind, tuple(files), tuple(unknown), folder)
-
-
-def _is_many(path: Path) -> bool:
-    """Whether the path is a folder, or a glob (``events/*.csv``) rather than a file."""
-    return path.is_dir() or (not path.exists() and any(c in str(path) for c in "*?["))
-
-
-def _listed(path: Path) -> list[Path]:
-    """The files of a folder (and its subfolders) or of a glob, without hidden ones."""
-    if path.is_dir():
-        files = [file for file in path.rglob("*") if file.is_file()]
-        return sorted(f for f in files if not _hidden(f.relative_to(path)))
-    matches = [Path(name) for name in glob.glob(str(path), recursive=True)]
-    return sorted(file for file in matches if file.is_file() and not _hidden(Path(file.name)))
-
-
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith((".", "_")) for part in relative.parts)
-
-
-def _names(files: list[Path] | tuple[Path, ...], folder: Path | None) -> str:
-    """The first few files' names (in a folder, their paths inside it)."""
-    named = [str(file.relative_to(folder)) if folder else file.name for file in files]
-    shown = ", ".join(named[:NAMES_SHOWN])
-    return shown + (", ..." if len(files) > NAMES_SHOWN else "")
-
-
-def _glob_example(path: Path, kinds: dict[Format, list[Path]]) -> str:
-    first = next(iter(kinds.values()))[0]
-    suffix = "".join(first.suffixes[-2:]) if first.suffix == ".gz" else first.suffix
-    folder = path if path.is_dir() else path.parent
-    return str(folder / f"*{suffix}")
 
 
 def open_table(
@@ -232,13 +99,13 @@ def _file_table(
     delimiter: str | None,
     text_columns: tuple[str, ...],
 ) -> ibis.Table:
-    if _is_many(path):
+    if is_many(path):
         return _many_files_table(con, path, data_files(path, format), delimiter, text_columns)
     if not path.exists():
         raise DataError(f"{path} does not exist", hint="check the path", code="source")
     if path.is_file() and path.stat().st_size == 0:
         raise DataError(f"{path} is empty", hint="give a file with events in it", code="empty")
-    kind = format or _format_of(path)
+    kind = format or format_of(path)
     if kind is None:
         raise DataError(
             f"cannot tell the format of {path} from its name",
@@ -279,9 +146,10 @@ def _many_files_table(
             return _csv_table(con, names, delimiter, text_columns)
         if found.kind == "text":
             return _text_table(con, names)
+        if found.kind == "parquet" and con.name == "pyspark":
+            return _spark_parquet(con, path, found)
         if found.kind == "parquet":
-            # Spark reads a folder as a dataset (with its partitions) and a glob as given.
-            return con.read_parquet(str(path) if con.name == "pyspark" else names)
+            return con.read_parquet(names)
         if found.kind == "json":
             return con.read_json(names)
     except DataError:
@@ -300,6 +168,23 @@ def _many_files_table(
     )
 
 
+def _spark_parquet(con: BaseBackend, path: Path, found: DataFiles) -> ibis.Table:
+    """A folder (or glob) of Parquet files read by Spark as a dataset, with the columns of
+    its ``key=value`` folders as DuckDB reads them; an error unless Spark reads every file."""
+    table = con.read_parquet(str(path))
+    # Spark leaves out files beside partition folders; the files it reads are its session's.
+    session = con._session
+    read = len(session.table(table.get_name()).inputFiles())
+    if read != len(found.files):
+        raise DataError(
+            f"{found.describe()}, of which Spark reads {read}: it reads the files of a folder "
+            "of key=value folders (partitions) and leaves out the files beside them",
+            hint="put every file in the partition folders, or none, or name the files with a glob",
+            code="source",
+        )
+    return table
+
+
 def is_csv(source: Source, format: Format | None) -> bool:
     """Whether ``source`` is read as a CSV file (or a folder or glob of them)."""
     if format is not None:
@@ -307,31 +192,9 @@ def is_csv(source: Source, format: Format | None) -> bool:
     if not isinstance(source, str | Path) or (isinstance(source, str) and "://" in source):
         return False
     path = Path(source)
-    if _is_many(path):
+    if is_many(path):
         return data_files(path).kind == "csv"
-    return _format_of(path) == "csv"
-
-
-def _format_of(path: Path) -> Format | None:
-    """The format a file's name says; a ``.txt`` file with commas or semicolons is CSV.
-
-    A compressed file (``events.csv.gz``) has the format of the name before ``.gz``.
-    """
-    compressed = path.suffix.lower() == ".gz"
-    kind = SUFFIXES.get((path.with_suffix("") if compressed else path).suffix.lower())
-    if kind == "text" and path.is_file():
-        first = _peek_line(path, compressed=compressed)
-        if "," in first or ";" in first:
-            return "csv"
-    return kind
-
-
-def _peek_line(path: Path, *, compressed: bool) -> str:
-    if compressed:
-        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as handle:
-            return handle.readline()
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        return handle.readline()
+    return format_of(path) == "csv"
 
 
 def _csv_table(
