@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from journeys.analyses.clv import ClvParams, ClvResult, clv
 from journeys.cli import main
 from journeys.data.reader import EventLog, read_events
+from journeys.plots.clv import value_figure
 from journeys.report.display import Display
 from tests.conftest import DATA, Event, event_table
 
@@ -226,6 +227,15 @@ def test_the_report_says_plainly_which_fits_are_bad_and_which_spend_it_used(
     assert "With the Gamma-Gamma spend model, their expected value" in good
     assert "does not come from the spend model" not in good
     assert "fit has" not in good
+    # the figure of where the value sits names the spend behind it
+    figure = value_figure(plans_result)
+    assert figure is not None
+    assert figure.layout.title.text == (
+        "Where the future value sits (spend per purchase: what customers paid, by credibility)"
+    )
+    figure = value_figure(cdnow)
+    assert figure is not None
+    assert figure.layout.title.text.endswith("(spend per purchase: the Gamma-Gamma spend model)")
 
 
 def _write(journeys: dict[str, list[Event]], path: Path) -> str:

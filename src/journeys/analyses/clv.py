@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, PrivateAttr
 
-from journeys.analyses.base import Params, Result, Row, TableOf, frame_of
+from journeys.analyses.base import Params, Result, Row, TableOf
 from journeys.analyses.clv_fits import (
     FittedModel,
     SpendBasis,
@@ -58,6 +58,7 @@ from journeys.analyses.clv_fits import (
 )
 from journeys.analyses.clv_fits import undetermined_warnings as _undetermined
 from journeys.analyses.clv_summary import purchase_summary
+from journeys.analyses.clv_tables import DecileRow, HoldoutRow, decile_table, holdout_table
 from journeys.analyses.registry import Analysis
 from journeys.data.reader import EventLog
 from journeys.errors import DataError
@@ -73,7 +74,6 @@ from journeys.models.diagnosis import (
 
 UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
 DAYS_PER_YEAR = 365.25
-HOLDOUT_GROUPS = 7
 NO_VALUE = (
     "the purchases carry no value (the events have no value column): expected purchases "
     "and the probability of being alive are estimated, spend and lifetime value are not; "
@@ -150,34 +150,6 @@ class ClvCustomerRow(Row):
         description="Discounted expected purchases over the horizon x expected_average_value "
         "x margin; customers are ranked on it."
     )
-
-
-class HoldoutRow(Row):
-    """Mean actual and predicted purchases after the calibration end, by calibration purchases."""
-
-    repeat_purchases_in_calibration: str = Field(
-        description="The group: 0 to 6, 7+, or 'all (sum)'."
-    )
-    customers: int = Field(description="Customers in the group.")
-    actual_purchases: float = Field(
-        description="Mean purchase days after the calibration end (the sum in the last row)."
-    )
-    bgnbd_predicted: float = Field(
-        description="Mean predicted by BG/NBD over the holdout (the sum in the last row)."
-    )
-    pareto_nbd_predicted: float = Field(
-        description="Mean predicted by Pareto/NBD over the holdout (the sum in the last row)."
-    )
-
-
-class DecileRow(Row):
-    """A tenth of the customers, ranked by value."""
-
-    decile: int = Field(description="1 for the most valuable tenth.")
-    customers: int = Field(description="Customers in the group.")
-    clv: float = Field(description="Their total CLV.")
-    share_of_clv: float | None = Field(description="Their share of the total CLV.")
-    mean_p_alive: float = Field(description="Their mean probability of being alive.")
 
 
 class PosteriorRow(Row):
@@ -346,7 +318,7 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
         customers["clv"] = np.nan
     holdout = None
     if holdout_days > 0:
-        holdout = _holdout_table(customers, bgnbd, pareto, holdout_days / unit)
+        holdout = holdout_table(customers, bgnbd, pareto, holdout_days / unit)
     ranking = ["clv", "customer_id"] if spending else ["expected_purchases", "customer_id"]
     customers = customers.sort_values(ranking, ascending=[False, True])
     period = f"{holdout_days / unit:.3g} {params.time_unit}s"
@@ -370,7 +342,7 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
         spend=spending.estimate if spending is not None else None,
         customers=customers.reset_index(drop=True),
         holdout=holdout,
-        deciles=_deciles(customers),
+        deciles=decile_table(customers),
         warnings=[
             *warnings_of(fits, spending),
             *_undetermined({"BG/NBD": bgnbd, "Pareto/NBD": pareto, "Gamma-Gamma": spend}),
@@ -462,70 +434,6 @@ def _discounted_value(
     total = model.discounted_expected_purchases(steps, factors, x, recency, age)
     result: np.ndarray = total * average_value * params.margin
     return result
-
-
-def _holdout_table(
-    customers: pd.DataFrame, bgnbd: BetaGeoModel, pareto: ParetoNBDModel, length: float
-) -> pd.DataFrame:
-    """Mean actual and predicted holdout purchases by purchases in the calibration period."""
-    x = customers["frequency"].to_numpy(dtype=np.float64)
-    recency = customers["recency"].to_numpy(dtype=np.float64)
-    age = customers["T"].to_numpy(dtype=np.float64)
-    frame = pd.DataFrame(
-        {
-            "group": np.minimum(x, HOLDOUT_GROUPS).astype(int),
-            "actual": customers["holdout_purchases"].to_numpy(dtype=np.float64),
-            "bgnbd": bgnbd.expected_purchases(length, x, recency, age),
-            "pareto_nbd": pareto.expected_purchases(length, x, recency, age),
-        }
-    )
-    table = (
-        frame.groupby("group")
-        .agg(
-            customers=("actual", "size"),
-            actual=("actual", "mean"),
-            bgnbd=("bgnbd", "mean"),
-            pareto_nbd=("pareto_nbd", "mean"),
-        )
-        .reset_index()
-    )
-    table.insert(
-        0,
-        "repeat_purchases_in_calibration",
-        [str(g) if g < HOLDOUT_GROUPS else f"{HOLDOUT_GROUPS}+" for g in table["group"]],
-    )
-    total = {
-        "repeat_purchases_in_calibration": "all (sum)",
-        "customers": len(frame),
-        "actual": frame["actual"].sum(),
-        "bgnbd": frame["bgnbd"].sum(),
-        "pareto_nbd": frame["pareto_nbd"].sum(),
-    }
-    table = pd.concat([table.drop(columns="group"), pd.DataFrame([total])], ignore_index=True)
-    return table.rename(
-        columns={
-            "actual": "actual_purchases",
-            "bgnbd": "bgnbd_predicted",
-            "pareto_nbd": "pareto_nbd_predicted",
-        }
-    )
-
-
-def _deciles(customers: pd.DataFrame) -> pd.DataFrame:
-    """Customers ranked by value in ten equal groups, with each group's share of the total."""
-    valued = customers.dropna(subset=["clv"])
-    if valued.empty:
-        return frame_of([], DecileRow)
-    ranked = valued.sort_values("clv", ascending=False).reset_index(drop=True)
-    ranked["decile"] = (np.arange(len(ranked)) * 10 // len(ranked)) + 1
-    table = (
-        ranked.groupby("decile")
-        .agg(customers=("clv", "size"), clv=("clv", "sum"), mean_p_alive=("p_alive", "mean"))
-        .reset_index()
-    )
-    total = table["clv"].sum()
-    table["share_of_clv"] = table["clv"] / total if total else np.nan
-    return table[["decile", "customers", "clv", "share_of_clv", "mean_p_alive"]]
 
 
 ANALYSIS = Analysis(

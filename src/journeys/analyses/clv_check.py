@@ -19,9 +19,10 @@ import pandas as pd
 from pydantic import Field
 
 from journeys.analyses.base import Params, Result, TableOf
-from journeys.analyses.clv import ClvParams, HoldoutRow, clv
+from journeys.analyses.clv import ClvParams, clv
 from journeys.analyses.clv_fits import FittedModel
 from journeys.analyses.clv_summary import purchase_summary
+from journeys.analyses.clv_tables import HoldoutRow
 from journeys.analyses.registry import Analysis
 from journeys.data.reader import EventLog
 from journeys.errors import DataError

@@ -23,6 +23,7 @@ from journeys.models.diagnosis import (
     ProblemCode,
     few_repeat_customers,
     fit_problems,
+    readable,
     spend_problems,
 )
 from journeys.models.fitting import FittedModel as Estimator
@@ -191,7 +192,7 @@ def _reason(
         k = credibility.constant_
         how = (
             "each customer's spend per purchase is their own mean purchase weighted by "
-            f"credibility n / (n + k), k = {k:.3g} (a one-time buyer's own purchase counts "
+            f"credibility n / (n + k), k = {readable(k)} (a one-time buyer's own purchase counts "
             f"for {1 / (1 + k):.0%}), and the mean of all purchases ({mean}) for the rest; "
             "it never exceeds the largest purchase"
         )

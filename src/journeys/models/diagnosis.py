@@ -65,6 +65,22 @@ HOLDOUT_TOLERANCE = 0.2
 HOLDOUT_CHANCE = 2.0
 
 
+def readable(value: float) -> str:
+    """Three significant digits, never in scientific notation (1.91e+04 reads 19,100).
+
+    Examples
+    --------
+    >>> readable(19139.0), readable(16.7), readable(0.006513), readable(3269017.4)
+    ('19,100', '16.7', '0.00651', '3,270,000')
+    """
+    if not math.isfinite(value) or value == 0:
+        return f"{value:g}"
+    magnitude = math.floor(math.log10(abs(value)))
+    if magnitude >= 2:
+        return f"{round(value, 2 - magnitude):,.0f}"
+    return f"{value:,.{2 - magnitude}f}"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem of one fit: a stable code, the parameter concerned and a sentence."""
@@ -102,7 +118,7 @@ def fit_problems(name: str, model: FittedModel) -> list[Problem]:
         problems.append(
             Problem(
                 "at-bound",
-                f"the {name} fit ran {parameter} to {value:,.3g}, the edge of the range the "
+                f"the {name} fit ran {parameter} to {readable(value)}, the edge of the range the "
                 "optimiser searches: the data push it on towards "
                 f"{'infinity' if value > 1 else 'zero'}, where the model degenerates, so "
                 "the value is the edge's, not the data's",
@@ -116,13 +132,13 @@ def fit_problems(name: str, model: FittedModel) -> list[Problem]:
         if error is None or not math.isfinite(error):
             said = "cannot be computed (the likelihood is flat there)"
         elif error > abs(estimate):
-            said = f"{error:,.3g}, larger than the estimate"
+            said = f"{readable(error)}, larger than the estimate"
         else:
             continue
         problems.append(
             Problem(
                 "se-larger-than-estimate",
-                f"the {name} fit leaves {parameter} = {estimate:,.3g} undetermined: its "
+                f"the {name} fit leaves {parameter} = {readable(estimate)} undetermined: its "
                 f"standard error {said}",
                 parameter,
             )
@@ -171,13 +187,13 @@ def spend_problems(
     said = (
         f"the Gamma-Gamma spend model implies an average purchase of {average} "
         f"(q = {q:.2f}) where repeat customers spend {observed_mean:,.2f} on average"
-        + (f", {ratio:.2g} times as much" if math.isfinite(ratio) else "")
+        + (f", {readable(ratio)} times as much" if math.isfinite(ratio) else "")
     )
     if q <= 1:
         why = "q is at most 1, so its average purchase is infinite"
     elif q_error is not None and math.isfinite(q_error) and q - 1 < Q_STANDARD_ERRORS * q_error:
         why = (
-            f"q is within {Q_STANDARD_ERRORS:g} standard errors ({q_error:.2g}) of 1, where "
+            f"q is within {Q_STANDARD_ERRORS:g} standard errors ({readable(q_error)}) of 1, where "
             "the average purchase becomes infinite"
         )
     elif ratio > SPEND_TOLERANCE:

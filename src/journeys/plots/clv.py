@@ -70,7 +70,8 @@ def holdout_figure(result: WithHoldout) -> go.Figure | None:
 def value_figure(result: ClvResult) -> go.Figure | None:
     """Share of the total expected value held by each tenth of customers, most valuable first.
 
-    None when the purchases carry no value.
+    The title names the spend per purchase behind the values. None when the purchases
+    carry no value.
     """
     deciles = result.deciles
     if deciles.empty:
@@ -94,7 +95,12 @@ def value_figure(result: ClvResult) -> go.Figure | None:
     )
     figure.update_xaxes(title="customers ranked by expected value")
     figure.update_yaxes(title="share of total expected value", tickformat=".0%")
-    return styled(figure, "Where the future value sits")
+    spend = (
+        "the Gamma-Gamma spend model"
+        if result.spend_basis == "gamma_gamma"
+        else "what customers paid, by credibility"
+    )
+    return styled(figure, f"Where the future value sits (spend per purchase: {spend})")
 
 
 def _unit(result: WithHoldout) -> str:
