@@ -64,7 +64,7 @@ from journeys.analyses.handoff_settings import Handoff
 from journeys.analyses.registry import Analysis, Option
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
-from journeys.params import Duration, format_duration
+from journeys.params import Duration
 from journeys.spec.models import Spec
 
 
@@ -105,7 +105,6 @@ class DeclaredRow(Row):
     name: str = Field(description="The hand-off's name in the spec.")
     from_: str = Field(alias="from", description="Where the clock starts.")
     to: str = Field(description="Where the hand-off happens.")
-    within: str = Field(description="The service level as the spec writes it (1h, 7d).")
     within_seconds: float = Field(description="The service level, in seconds.")
     business_days: bool = Field(description="Whether only Monday to Friday (UTC) count.")
     customers: int
@@ -120,18 +119,26 @@ class DeclaredRow(Row):
     p90_seconds: float | None
 
 
-class PersonaRow(Outcomes):
-    """A declared hand-off for the customers of one persona."""
+class Named(Row):
+    """The hand-off a row is about."""
 
     name: str = Field(description="The hand-off's name in the spec.")
+
+
+class ByPersona(Named):
     persona: str = Field(description="The persona (unassigned for customers of none).")
 
 
-class WeekRow(Outcomes):
-    """A declared hand-off for the customers whose clock started in one week."""
-
-    name: str = Field(description="The hand-off's name in the spec.")
+class ByWeek(Named):
     week: str = Field(description="The Monday (UTC) of the week the clock started.")
+
+
+class PersonaRow(Outcomes, ByPersona):
+    """A declared hand-off for the customers of one persona."""
+
+
+class WeekRow(Outcomes, ByWeek):
+    """A declared hand-off for the customers whose clock started in one week."""
 
 
 class SatisfactionRow(Row):
@@ -294,7 +301,6 @@ def _declared(outcomes: ibis.Table, handoffs: list[Handoff]) -> pd.DataFrame:
                 "name": handoff.name,
                 "from": handoff.from_,
                 "to": handoff.to,
-                "within": format_duration(handoff.within),
                 "within_seconds": handoff.within.total_seconds(),
                 "business_days": handoff.business_days,
                 **{key: found[key] for key in _columns(Outcomes)},
