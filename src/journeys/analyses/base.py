@@ -166,8 +166,189 @@ class Result(BaseModel):
             if key not in tables and key != "params" and not isinstance(value, dict | list)
         }
 
+    def parts(self) -> list[tuple[str, pd.DataFrame]]:
+        """Everything a person reads in the result, as titled tables.
+
+        First its single numbers (``summary``, one row per measure), then its
+        :meth:`views`, then whatever else the result holds that no view shows (inputs,
+        sources, the columns a view leaves out), so that every part of the JSON is shown.
+        """
+        shown = self.views()
+        scalars = {key: value for key, value in self.scalars().items() if value is not None}
+        summary = [("summary", _measures(scalars))] if scalars else []
+        seen = _Seen(shown + summary)
+        return summary + shown + _details(self, seen)
+
+    def __str__(self) -> str:
+        from journeys.report.display import text_of
+
+        parts = [type(self).__name__]
+        for title, frame in self.parts():
+            parts.append(f"{title}\n{text_of(frame, rows=REPR_ROWS)}")
+        return "\n\n".join(parts)
+
+    def __repr__(self) -> str:
+        return str(self)
+
     def _repr_html_(self) -> str:
-        return str(self.to_pandas().to_html(index=False, na_rep=""))
+        from journeys.report.display import html_of
+
+        parts = [f"<strong>{type(self).__name__}</strong>"]
+        for title, frame in self.parts():
+            parts.append(html_of(frame, title, rows=REPR_ROWS))
+        return "\n".join(parts)
+
+
+#: Rows of each table that ``repr`` and a notebook show.
+REPR_ROWS = 10
+
+
+def _measures(values: dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"measure": key, "value": value} for key, value in values.items()],
+        columns=["measure", "value"],
+    )
+
+
+class _Seen:
+    """The values the shown tables hold, to tell what else a result has to show.
+
+    A single value is seen when some shown cell (or title) holds it; a list of values
+    when some shown row or column holds them in that order.
+    """
+
+    def __init__(self, shown: list[tuple[str, pd.DataFrame]]) -> None:
+        self.frames = [id(frame) for _, frame in shown]
+        self.titles = " ".join(title for title, _ in shown)
+        self.lines: list[tuple[Any, ...]] = []
+        for _, frame in shown:
+            keyed = frame.map(_key) if not frame.empty else frame
+            self.lines += [tuple(keyed[column]) for column in keyed.columns]
+            self.lines += list(keyed.itertuples(index=False, name=None))
+        self.values = {value for line in self.lines for value in line}
+        self.values |= {_key(column) for _, frame in shown for column in frame.columns}
+
+    def covers(self, value: Any) -> bool:
+        value = plain(value)
+        if isinstance(value, list):
+            if all(isinstance(item, str) and item in self.titles for item in value):
+                return True
+            return _within(tuple(_key(item) for item in value), self.lines)
+        return (
+            value is None
+            or _key(value) in self.values
+            or (isinstance(value, str) and value in self.titles)
+        )
+
+
+def _within(part: tuple[Any, ...], lines: list[tuple[Any, ...]]) -> bool:
+    """Whether ``part`` runs, in order, inside one of ``lines``."""
+    size = len(part)
+    return any(
+        line[start : start + size] == part
+        for line in lines
+        for start in range(len(line) - size + 1)
+    )
+
+
+def _key(value: Any) -> Any:
+    value = plain(value)
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return float(f"{value:.9g}")
+    return str(value)
+
+
+def _details(model: BaseModel, seen: _Seen, prefix: str = "") -> list[tuple[str, pd.DataFrame]]:
+    """The tables and nested values of ``model`` that the shown tables leave out."""
+    found: list[tuple[str, pd.DataFrame]] = []
+    leaves: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        title = f"{prefix}{name}".replace("_", " ")
+        if (name == "params" and not prefix) or value is None:
+            continue
+        if isinstance(value, pd.DataFrame):
+            found.extend(_unseen_columns(title, value, seen))
+        elif isinstance(value, BaseModel):
+            found.extend(_details(value, seen, f"{title}: "))
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            found.extend(_listed(title, value, seen))
+        elif isinstance(value, dict):
+            tables = {key: item for key, item in value.items() if isinstance(item, pd.DataFrame)}
+            for key, table in tables.items():
+                found.extend(_unseen_columns(f"{title}: {key}", table, seen))
+            others = _flat({key: item for key, item in value.items() if key not in tables})
+            if any(not seen.covers(item) for item in others.values()):
+                found.append((title, _measures(others)))
+        elif isinstance(value, list) and not prefix:
+            notes = pd.DataFrame({name: [str(item) for item in value]})
+            found.extend([(title, notes)] if value and not seen.covers(list(value)) else [])
+        elif prefix:
+            leaves[name] = value
+    if any(not seen.covers(value) for value in leaves.values()):
+        found.insert(0, (prefix.rstrip(": ") or "more", _measures(leaves)))
+    return found
+
+
+def _listed(title: str, items: list[BaseModel], seen: _Seen) -> list[tuple[str, pd.DataFrame]]:
+    """A list of models: each one's details when they hold tables, else one table of them."""
+    if any(
+        isinstance(getattr(item, name), pd.DataFrame)
+        for item in items
+        for name in type(item).model_fields
+    ):
+        return [
+            part
+            for index, item in enumerate(items, start=1)
+            for part in _details(item, seen, f"{title} {index}: ")
+        ]
+    frame = pd.DataFrame([dict(item) for item in items])
+    return [(name, _spread(part)) for name, part in _unseen_columns(title, frame, seen)]
+
+
+def _spread(frame: pd.DataFrame) -> pd.DataFrame:
+    """A column of lists as one column per position (``customers_0``, ``customers_1``, ...)."""
+    parts = []
+    for column in frame.columns:
+        cells = list(frame[column])
+        if any(isinstance(cell, list | tuple) for cell in cells):
+            spread = pd.DataFrame([list(cell) for cell in cells], index=frame.index)
+            spread.columns = [f"{column}_{position}" for position in spread.columns]
+            parts.append(spread)
+        else:
+            parts.append(frame[[column]])
+    return pd.concat(parts, axis=1)
+
+
+def _flat(values: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat |= {f"{key}: {inner}": item for inner, item in _flat(value).items()}
+        else:
+            flat[str(key)] = value
+    return flat
+
+
+def _column_seen(cells: list[Any], seen: _Seen) -> bool:
+    if any(isinstance(cell, list | tuple) for cell in cells):
+        return all(seen.covers(list(cell)) for cell in cells)
+    return seen.covers(cells)
+
+
+def _unseen_columns(title: str, frame: pd.DataFrame, seen: _Seen) -> list[tuple[str, pd.DataFrame]]:
+    """A table no view shows: whole, or its first column and the columns no view shows."""
+    if id(frame) in seen.frames or frame.empty:
+        return []
+    unseen = [column for column in frame.columns if not _column_seen(list(frame[column]), seen)]
+    if not unseen:
+        return []
+    if len(unseen) == len(frame.columns):
+        return [(title, frame)]
+    key = [frame.columns[0]] if frame.columns[0] not in unseen else []
+    return [(f"{title} (more columns)", frame[key + unseen])]
 
 
 def _is_table(annotation: Any, metadata: list[Any]) -> bool:

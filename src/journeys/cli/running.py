@@ -12,6 +12,7 @@ from journeys.cli.output import emit, err, progress, say, write_text
 from journeys.data.options import ReadOptions
 from journeys.data.reader import EventLog
 from journeys.errors import OptionsError
+from journeys.report.display import counted
 
 
 def run_analysis(entry: Entry, analysis: Analysis, values: dict[str, Any]) -> None:
@@ -37,11 +38,13 @@ def run_analysis(entry: Entry, analysis: Analysis, values: dict[str, Any]) -> No
             target = values.get(f"export_{name}")
             if target is not None:
                 _export(getattr(result, name)(), target)
-    notes = [result.scalars().get("message"), *getattr(result, "warnings", [])]
-    for note in notes:
-        if note:
-            say(err, note, "yellow", "warning:")
-    emit(result, values.get("output_format", "table"), values.get("output_path"))
+    output, path = values.get("output_format", "table"), values.get("output_path")
+    # A table on the screen shows the warnings itself; JSON, CSV and files leave them here.
+    if output != "table" or path is not None:
+        for note in [result.scalars().get("message"), *getattr(result, "warnings", [])]:
+            if note:
+                say(err, note, "yellow", "warning:")
+    emit(result, output, path)
 
 
 def read(
@@ -59,14 +62,15 @@ def read(
     for line in log.report.lines():
         say(err, line, "dim")
     if log.spec is not None and log.unmapped_events:
-        say(err, f"{log.unmapped_events:,} events match no touchpoint of the spec", "dim")
+        verb = "matches" if log.unmapped_events == 1 else "match"
+        say(err, f"{counted(log.unmapped_events, 'event')} {verb} no touchpoint of the spec", "dim")
     return log
 
 
 def _export(table: Any, path: Path) -> None:
     frame = table.to_pandas() if hasattr(table, "to_pandas") else table
     write_text(path, frame.to_csv(index=False))
-    say(err, f"wrote {len(frame):,} rows to {path}", "dim")
+    say(err, f"wrote {counted(len(frame), 'row')} to {path}", "dim")
 
 
 def _print_sql(sql: str) -> None:

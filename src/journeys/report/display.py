@@ -7,8 +7,10 @@ escape what they return like any other text.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 import pandas as pd
@@ -200,3 +202,117 @@ def _counted(count: Any, noun: str, nouns: str | None = None) -> str:
 def rows(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
     """A table's rows as plain values (missing numbers are None)."""
     return [] if frame is None else records(frame)
+
+
+# Tables in words: how the command line, ``repr`` and a notebook show a result's tables.
+
+SHARE_WORDS = frozenset({"conversion", "share", "rate", "ratio", "retention"})
+COUNT_WORDS = frozenset({"customers", "count", "events", "returns", "loops", "purchases"})
+SHARES = frozenset({"p_alive", "mean_p_alive", "margin_of_safety"})
+HEADER_WORDS = {
+    "p10": "10th percentile",
+    "p25": "25th percentile",
+    "p75": "75th percentile",
+    "p90": "90th percentile",
+    "ci": "95% interval",
+    "p value": "p-value",
+    "bgnbd": "BG/NBD",
+    "pareto nbd": "Pareto/NBD",
+    "clv": "CLV",
+    "drop off": "drop-off",
+    "n before": "count before",
+    "n after": "count after",
+}
+
+
+def is_share(column: str) -> bool:
+    """Whether a column (or measure) named ``column`` holds shares, shown as percentages.
+
+    >>> is_share("margin_of_safety"), is_share("margin_of_safety_customers")
+    (True, False)
+    """
+    words = column.split("_")
+    if column in SHARES:
+        return True
+    return words[-1] not in COUNT_WORDS and any(word in SHARE_WORDS for word in words)
+
+
+def header_text(column: str) -> str:
+    """A column's name in words: ``p90_seconds_from_previous`` is ``90th percentile from previous``.
+
+    >>> header_text("p90_days"), header_text("ci_low")
+    ('90th percentile', '95% interval low')
+    """
+    text = column.replace("_seconds", "").replace("_days", "").replace("_", " ")
+    for short, words in HEADER_WORDS.items():
+        text = re.sub(rf"\b{re.escape(short)}\b", words, text)
+    return text
+
+
+def cell_text(column: str, value: Any) -> str:
+    """A value as a person reads it in the column ``column``: shares as percentages, times
+    as durations, p-values as ``< 0.001``, other numbers plain (never 1.48e+04)."""
+    value = plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(cell_text(column, item) for item in value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number_in(column, value)
+    return str(value)
+
+
+def _number_in(column: str, value: float) -> str:
+    if column.endswith("_seconds") or "_seconds_" in column:
+        return duration_text(value)
+    if column.endswith("_days") or "_days_" in column:
+        return duration_text(value * 86400)
+    if column == "p_value" or column.endswith("_p_value"):
+        return p_value(value)
+    if is_share(column):
+        return f"{value:.1%}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else significant(value, 4)
+
+
+def shown_cells(frame: pd.DataFrame) -> list[list[str]]:
+    """A table's cells as text, each row in the column's format; in a table of ``measure``
+    and ``value``, each value in its measure's format."""
+    if list(frame.columns) == ["measure", "value"]:
+        return [
+            [header_text(str(measure)), cell_text(str(measure), value)]
+            for measure, value in frame.itertuples(index=False)
+        ]
+    return [
+        [cell_text(str(column), value) for column, value in zip(frame.columns, row, strict=True)]
+        for row in frame.itertuples(index=False)
+    ]
+
+
+def shown_headers(frame: pd.DataFrame) -> list[str]:
+    """A table's headers in words."""
+    return [header_text(str(column)) for column in frame.columns]
+
+
+def text_of(frame: pd.DataFrame, rows: int) -> str:
+    """A table as plain text (its first ``rows`` rows), for ``repr``."""
+    head = frame.head(rows)
+    shown = pd.DataFrame(shown_cells(head), columns=shown_headers(head))
+    text = "(none)" if frame.empty else shown.to_string(index=False)
+    return text + _more(len(frame) - rows)
+
+
+def html_of(frame: pd.DataFrame, title: str, rows: int) -> str:
+    """A table as an HTML table with its title (its first ``rows`` rows), for a notebook."""
+    head = frame.head(rows)
+    shown = pd.DataFrame(shown_cells(head), columns=shown_headers(head))
+    table = shown.to_html(index=False, escape=True, border=0)
+    more = escape(_more(len(frame) - rows).strip())
+    return f"<h4>{escape(title)}</h4>{table}" + (f"<p>{more}</p>" if more else "")
+
+
+def _more(hidden: int) -> str:
+    return f"\n... {counted(hidden, 'more row')}" if hidden > 0 else ""
