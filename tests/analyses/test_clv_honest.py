@@ -272,20 +272,41 @@ def test_the_cli_names_the_spend_basis_and_each_problem(
     assert "warning: the Gamma-Gamma spend model is not used (" in err
 
 
-def test_a_calibration_end_after_the_last_event_is_refused(
+def test_a_calibration_end_after_the_last_event_is_said(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, plans: dict[str, list[Event]]
 ) -> None:
+    """A transaction log may be known to run past its last purchase (CDNOW's ends on
+    1998-06-30), so a later calibration end is taken, and said: the days after the last
+    event count as days without purchases."""
     events = _write(plans, tmp_path / "plans.csv")
     last = max(event[1][:10] for journey in plans.values() for event in journey)
-    code, out, err = run(
+    days = (dt.date(2026, 1, 31) - dt.date.fromisoformat(last)).days
+    code, _, err = run(
         capsys, "clv", events, "--purchase-event", "payment", "--calibration-end", "2026-01-31"
     )
-    assert code == 2
-    assert out == ""
-    assert "Traceback" not in err
-    assert f"the calibration end 2026-01-31 is after the last event ({last})" in err
+    assert code == 0, err
+    assert (
+        f"warning: the calibration end 2026-01-31 is {days} days after the last event ({last})"
+        in err
+    )
     assert f"choose a --calibration-end up to {last}" in err
     code, _, err = run(
         capsys, "clv", events, "--purchase-event", "payment", "--calibration-end", last
     )
     assert code == 0, err
+    assert "after the last event" not in err
+
+
+def test_a_calibration_end_before_the_first_purchase_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, plans: dict[str, list[Event]]
+) -> None:
+    events = _write(plans, tmp_path / "plans.csv")
+    first = min(event[1][:10] for journey in plans.values() for event in journey)
+    code, out, err = run(
+        capsys, "clv", events, "--purchase-event", "payment", "--calibration-end", "2023-06-30"
+    )
+    assert code == 2
+    assert out == ""
+    assert "Traceback" not in err
+    assert f"the calibration end 2023-06-30 is before the first purchase ({first})" in err
+    assert "hint: choose a --calibration-end between the first and the last purchase" in err

@@ -57,7 +57,7 @@ from journeys.analyses.clv_fits import (
     warnings_of,
 )
 from journeys.analyses.clv_fits import undetermined_warnings as _undetermined
-from journeys.analyses.clv_summary import purchase_summary
+from journeys.analyses.clv_summary import purchase_summary, uncovered
 from journeys.analyses.clv_tables import DecileRow, HoldoutRow, decile_table, holdout_table
 from journeys.analyses.registry import Analysis
 from journeys.data.reader import EventLog
@@ -347,6 +347,7 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
             *warnings_of(fits, spending),
             *_undetermined({"BG/NBD": bgnbd, "Pareto/NBD": pareto, "Gamma-Gamma": spend}),
             *([] if events.has_value else [NO_VALUE]),
+            *_uncovered(events, params),
         ],
         calibration_end=calibration_end,
         time_unit=params.time_unit,
@@ -361,6 +362,14 @@ def clv(events: EventLog, params: ClvParams | None = None) -> ClvResult:
     )
     result._estimators.update(bgnbd=bgnbd, pareto_nbd=pareto, gamma_gamma=spend)
     return result
+
+
+def _uncovered(events: EventLog, params: ClvParams) -> list[str]:
+    """Whether the calibration end the user gave lies after the last event."""
+    if params.calibration_end is None:
+        return []
+    found = uncovered(events, params.calibration_end)
+    return [found] if found else []
 
 
 def _purchase_problems(

@@ -55,7 +55,13 @@ def purchase_summary(events: EventLog, params: ClvParams) -> tuple[pd.DataFrame,
             code="no-purchases",
         )
     end_day = last_day if params.calibration_end is None else _day_number(params.calibration_end)
-    _check_calibration_end(events, params, first_day, end_day)
+    if end_day < first_day:
+        raise OptionsError(
+            f"the calibration end {params.calibration_end} is before the first purchase "
+            f"({_date(first_day)})",
+            hint="choose a --calibration-end between the first and the last purchase",
+            code="options",
+        )
     inside = per_day.day <= end_day
     per_customer = per_day.group_by("customer_id").aggregate(
         first_day=per_day.day.min(),
@@ -128,31 +134,25 @@ def _spend(fitted: pd.DataFrame, has_value: bool) -> dict[str, pd.Series]:
     }
 
 
-def _check_calibration_end(
-    events: EventLog, params: ClvParams, first_day: int, end_day: int
-) -> None:
-    """The calibration end must lie between the first purchase and the last event."""
-    if end_day < first_day:
-        raise OptionsError(
-            f"the calibration end {params.calibration_end} is before the first purchase "
-            f"({_date(first_day)})",
-            hint="choose a --calibration-end between the first and the last purchase",
-            code="options",
-        )
-    if params.calibration_end is None:
-        return
+def uncovered(events: EventLog, calibration_end: dt.date) -> str | None:
+    """A warning when the calibration end comes after the last event of the log.
+
+    The models then read the days no event covers as days without purchases, which is
+    right only if the data run to the calibration end (a transaction log whose period is
+    known to end there) and makes customers look lost otherwise.
+    """
     table = events.table
     latest = runner.current().arrow(table.aggregate(last=table.timestamp_us.max()))
-    last_event_day = int(latest["last"][0].as_py()) // DAY_US
-    if end_day > last_event_day:
-        raise OptionsError(
-            f"the calibration end {params.calibration_end} is after the last event "
-            f"({_date(last_event_day)}): the models would read the days no event covers as "
-            "days without purchases",
-            hint=f"choose a --calibration-end up to {_date(last_event_day)}, or leave it out "
-            "to end at the last purchase",
-            code="options",
-        )
+    last_day = _date(int(latest["last"][0].as_py()) // DAY_US)
+    if calibration_end <= last_day:
+        return None
+    days = (calibration_end - last_day).days
+    return (
+        f"the calibration end {calibration_end} is {days} day{'s' if days > 1 else ''} after "
+        f"the last event ({last_day}): the models read those days as days without "
+        "purchases, which is right only if the data run to that day; otherwise choose a "
+        f"--calibration-end up to {last_day}"
+    )
 
 
 def _day_number(day: dt.date) -> int:
