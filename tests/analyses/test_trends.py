@@ -349,3 +349,22 @@ def test_paths_and_the_step_matrix_follow_sessions(journeys_for: Journeys) -> No
     assert matrix.customers == 3
     assert matrix.shares["home"][0] == 1.0
     assert matrix.shares["pay"][1] == pytest.approx(2 / 3)
+
+
+def test_a_breakdown_is_headed_by_its_column_in_the_table_output(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shop = str(SIMPLE_SHOP)
+    code, out, err = run(capsys, "funnel", shop, "--steps", "catalog", "cart", "--by", "timestamp")
+    assert code == 0, err
+    assert "┃ timestamp" in out
+    assert "by value" not in out
+    # Every column shown once: nothing repeated as "more columns".
+    assert "more columns" not in out
+    code, out, err = run(capsys, "trends", shop, "--by", "event", "--period", "month")
+    assert code == 0, err
+    assert "┃ event" in out
+    assert "segment" not in out
+    # Without steps or sessions, their empty columns are left out of the table.
+    assert "conversion" not in out
+    assert "sessions" not in out

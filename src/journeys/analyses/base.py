@@ -222,9 +222,11 @@ class _Seen:
         self.titles = " ".join(title for title, _ in shown)
         self.lines: list[tuple[Any, ...]] = []
         for _, frame in shown:
-            keyed = frame.map(_key) if not frame.empty else frame
-            self.lines += [tuple(keyed[column]) for column in keyed.columns]
-            self.lines += list(keyed.itertuples(index=False, name=None))
+            # Keyed in Python: a missing number must stay None (NaN is not equal to itself,
+            # and a DataFrame would turn None back into NaN).
+            columns = [tuple(_key(value) for value in frame[name]) for name in frame.columns]
+            self.lines += columns
+            self.lines += list(zip(*columns, strict=True)) if columns else []
         self.values = {value for line in self.lines for value in line}
         self.values |= {_key(column) for _, frame in shown for column in frame.columns}
 
@@ -333,6 +335,8 @@ def _flat(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _column_seen(cells: list[Any], seen: _Seen) -> bool:
+    if all(_key(cell) is None for cell in cells):
+        return True  # an empty column has nothing to show
     if any(isinstance(cell, list | tuple) for cell in cells):
         return all(seen.covers(list(cell)) for cell in cells)
     return seen.covers(cells)

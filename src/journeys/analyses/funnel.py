@@ -207,6 +207,14 @@ class FunnelResult(Result):
         overall = self.steps.assign(by_value=None)[list(self.breakdown.columns)]
         return pd.concat([overall, self.breakdown], ignore_index=True)
 
+    def views(self) -> list[tuple[str, pd.DataFrame]]:
+        """The tables a person reads; the breakdown's column is headed by the column's name."""
+        by = self.params.by or "by_value"
+        return [
+            (title, frame.rename(columns={"by_value": by}) if "by_value" in frame else frame)
+            for title, frame in super().views()
+        ]
+
     def customers(self) -> ibis.Table:
         """The last step each customer reached (0 when none), with the breakdown value."""
         if self._per_customer is None:

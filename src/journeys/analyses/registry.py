@@ -168,7 +168,8 @@ ENTRIES: tuple[Entry, ...] = (
         "loops",
         "loops",
         "Loops",
-        "Customers who come back to an earlier stage of the journey, and how often.",
+        "Customers who come back to an earlier stage, or go round between the touchpoints of one "
+        "stage, and how often.",
         ReportSection("Loops", "loops.html.j2"),
     ),
     Entry(

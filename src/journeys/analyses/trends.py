@@ -131,6 +131,22 @@ class TrendsResult(Result):
     last_day: dt.date = Field(description="The day of the last event.")
     series: Annotated[pd.DataFrame, TableOf(TrendRow)]
 
+    def views(self) -> list[tuple[str, pd.DataFrame]]:
+        """The series; by a column, its segments headed by the column's name (empty: all);
+        without steps or sessions, without their empty columns."""
+        frame = self.series
+        empty = [
+            column
+            for column in ("sessions", "entered", "converted", "conversion")
+            if frame[column].isna().all()
+        ]
+        frame = frame.drop(columns=empty)
+        if self.params.by is None:
+            frame = frame.drop(columns="segment")
+        else:
+            frame = frame.rename(columns={"segment": self.params.by})
+        return [("series", frame)]
+
 
 def trends(events: EventLog, params: TrendsParams | None = None) -> TrendsResult:
     """Events, customers and a funnel's conversion per period, optionally by segment.
