@@ -170,7 +170,7 @@ def test_bad_timestamps_name_the_row(capsys: pytest.CaptureFixture[str], tmp_pat
     code, out, err = run(capsys, "kpis", str(path), "--skip-invalid", "--format", "json")
     assert code == 0
     assert json.loads(out)["events"] == 1
-    assert "1 rows set aside: a timestamp that cannot be read" in err
+    assert "1 row set aside: a timestamp that cannot be read" in err
 
 
 def test_a_bad_spec_names_file_line_and_column(
