@@ -57,7 +57,7 @@ from pydantic import Field, PrivateAttr
 
 from journeys.analyses import handoff_measures as measures
 from journeys.analyses import runner
-from journeys.analyses.base import Params, Result, Row, TableOf, frame_of
+from journeys.analyses.base import Params, Result, Row, TableOf, columns, frame_of
 from journeys.analyses.definitions import period_start
 from journeys.analyses.handoff_measures import STATES
 from journeys.analyses.handoff_settings import Handoff
@@ -224,7 +224,7 @@ def handoffs(events: EventLog, params: HandoffsParams | None = None) -> Handoffs
     _needs_departments(spec)
     run = runner.current()
     data_end_us = run.scalar(events.table.timestamp_us.max())
-    observed = measures.observed(events.table)[_columns(ObservedRow)]
+    observed = measures.observed(events.table)[columns(ObservedRow)]
     message = None
     if not spec.handoffs:
         message = (
@@ -238,7 +238,7 @@ def handoffs(events: EventLog, params: HandoffsParams | None = None) -> Handoffs
     by_persona = frame_of([], PersonaRow)
     if spec.personas:
         by_persona = _outcome_frame(outcomes, ["handoff", "persona"], spec.handoffs)
-        by_persona = by_persona[_columns(PersonaRow)]
+        by_persona = by_persona[columns(PersonaRow)]
     by_week = _by_week(outcomes, spec.handoffs)
     satisfaction = None
     if events.has_satisfaction:
@@ -281,12 +281,8 @@ def _outcome_frame(outcomes: ibis.Table, keys: list[str], handoffs: list[Handoff
     order = {handoff.name: place for place, handoff in enumerate(handoffs)}
     frame = frame.assign(_order=frame["handoff"].map(order))
     frame = frame.sort_values(["_order", *keys[1:]]).drop(columns="_order")
-    columns = ["name", *keys[1:], *_columns(Outcomes)]
-    return frame.rename(columns={"handoff": "name"})[columns].reset_index(drop=True)
-
-
-def _columns(row: type[Row]) -> list[str]:
-    return [info.alias or name for name, info in row.model_fields.items()]
+    shown = ["name", *keys[1:], *columns(Outcomes)]
+    return frame.rename(columns={"handoff": "name"})[shown].reset_index(drop=True)
 
 
 def _declared(outcomes: ibis.Table, handoffs: list[Handoff]) -> pd.DataFrame:
@@ -303,7 +299,7 @@ def _declared(outcomes: ibis.Table, handoffs: list[Handoff]) -> pd.DataFrame:
                 "to": handoff.to,
                 "within_seconds": handoff.within.total_seconds(),
                 "business_days": handoff.business_days,
-                **{key: found[key] for key in _columns(Outcomes)},
+                **{key: found[key] for key in columns(Outcomes)},
             }
         )
     return frame_of(rows, DeclaredRow)
@@ -319,7 +315,7 @@ def _nobody() -> dict[str, Any]:
 def _by_week(outcomes: ibis.Table, handoffs: list[Handoff]) -> pd.DataFrame:
     frame = _outcome_frame(outcomes, ["handoff", "week"], handoffs)
     frame["week"] = [period_start(int(number), "week").isoformat() for number in frame["week"]]
-    return frame[_columns(WeekRow)]
+    return frame[columns(WeekRow)]
 
 
 def _instant(microseconds_: Any) -> str | None:
