@@ -12,7 +12,6 @@ Python rows, walking the calendar day by day for business time.
 from __future__ import annotations
 
 import csv
-import importlib
 import itertools
 import json
 import math
@@ -32,7 +31,7 @@ from ibis.backends import BaseBackend
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from journeys.analyses.handoffs import HandoffsParams, HandoffsResult, handoffs
-from journeys.analyses.registry import Entry, ReportSection
+from journeys.cli import main
 from journeys.data.mapping import apply_spec
 from journeys.data.reader import EventLog, read_events
 from journeys.errors import OptionsError
@@ -813,33 +812,16 @@ def test_the_report_section_without_declared_hand_offs(duckdb_con: BaseBackend) 
     assert text.index("MATRIX-FIGURE") < text.index("SANKEY-FIGURE")
 
 
-# --- the command line (registered here until the registry lists the analysis) ---------------
-
-
-ENTRY = Entry(
-    "handoffs",
-    "handoffs",
-    "Handoffs",
-    "Hand-offs between departments: declared ones against their service level (met, late, "
-    "dropped, waiting), and those the events show between owners.",
-    ReportSection("Hand-offs between departments", "handoffs.html.j2"),
-)
+# --- the command line ---------------------------------------------------------------------
 
 
 @pytest.fixture
-def command(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., tuple[int, str, str]]:
+def command(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
     """Run ``journeys handoffs ...`` through the console entry point (exit code 2 for a
-    user's mistake), with the analysis in the registry."""
-    registry = importlib.import_module("journeys.analyses.registry")
-    cli_app = importlib.import_module("journeys.cli.app")
-    entries = (*registry.ENTRIES, ENTRY)
-    monkeypatch.setattr(registry, "ENTRIES", entries)
-    monkeypatch.setattr(cli_app, "ENTRIES", entries)
+    user's mistake)."""
 
     def invoke(*args: str) -> tuple[int, str, str]:
-        code = cli_app.main(["handoffs", *args])
+        code = main(["handoffs", *args])
         captured = capsys.readouterr()
         return code, captured.out, captured.err
 

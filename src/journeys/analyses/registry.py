@@ -194,6 +194,14 @@ ENTRIES: tuple[Entry, ...] = (
         ReportSection("Time between stages", "timing.html.j2"),
     ),
     Entry(
+        "handoffs",
+        "handoffs",
+        "Handoffs",
+        "Hand-offs between departments: declared ones against their service level (met, late, "
+        "dropped, waiting), and those the events show between owners.",
+        ReportSection("Hand-offs between departments", "handoffs.html.j2"),
+    ),
+    Entry(
         "clv",
         "clv",
         "Clv",
