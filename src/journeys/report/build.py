@@ -11,8 +11,9 @@ once. The templates escape every text; plotly.js is embedded once in the page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -83,12 +84,30 @@ def build_report(events: EventLog, progress: Progress | None = None) -> Report:
         if isinstance(section.result, FindingsResult)
         for item in section.result.items()
     ]
-    lines = events.report.lines()
+    # The report travels: it names the data's file, not where it sat on this machine.
+    shown = replace(events.report, source=without_folders(events.report.source))
+    lines = shown.lines()
     if events.unmapped_events:
         unmapped = counted(events.unmapped_events, "event")
         verb = "matches" if events.unmapped_events == 1 else "match"
         lines.append(f"{unmapped} {verb} no touchpoint of the spec")
     return Report(spec=spec, sections=sections, findings=found, load_lines=lines)
+
+
+ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~])/(?:[^\s:/]+/)+([^\s:/]+)")
+
+
+def without_folders(text: str) -> str:
+    """``text`` with each absolute path replaced by its last part (a file's or folder's name).
+
+    Examples
+    --------
+    >>> without_folders("folder /home/ana/shop/events: 12 Parquet files")
+    'folder events: 12 Parquet files'
+    >>> without_folders("postgresql://reports@db/shop")
+    'postgresql://reports@db/shop'
+    """
+    return ABSOLUTE_PATH.sub(r"\1", text)
 
 
 def write_report(events: EventLog, path: str | Path, progress: Progress | None = None) -> Report:
