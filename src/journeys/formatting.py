@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 
 
 def duration_text(seconds: float | None) -> str:
@@ -26,3 +27,25 @@ def window_text(window: datetime.timedelta) -> str:
             count = int(seconds // size)
             return f"{count} {unit}{'' if count == 1 else 's'}"
     return duration_text(seconds)
+
+
+def significant(value: float, digits: int = 3, sign: bool = False) -> str:
+    """``value`` to ``digits`` significant digits, never in scientific notation.
+
+    Whole numbers are kept whole (a cost of 14,812 stays 14,812, not 1.48e+04); smaller
+    numbers keep ``digits`` significant digits without trailing zeros (0.751, 0.00123).
+
+    Examples
+    --------
+    >>> significant(14800.0), significant(0.0012345), significant(70.64, sign=True)
+    ('14,800', '0.00123', '+70.6')
+    """
+    plus = "+" if sign else ""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:{plus}.0f}" if value == 0 else str(value)
+    magnitude = math.floor(math.log10(abs(value)))
+    decimals = max(0, digits - 1 - magnitude)
+    text = f"{value:{plus},.{decimals}f}"
+    if decimals and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text

@@ -40,7 +40,7 @@ from journeys.analyses.timing import TimingResult, timing
 from journeys.data.mapping import UNASSIGNED
 from journeys.data.reader import EventLog
 from journeys.errors import JourneysError
-from journeys.formatting import duration_text
+from journeys.formatting import duration_text, significant
 from journeys.spec.models import Spec
 
 MIN_CUSTOMERS = 30
@@ -249,7 +249,8 @@ def support_findings(result: BreakevenResult) -> list[Finding]:
         if not moved:
             continue
         measures = "; ".join(
-            f"{row['measure']} {row['before']:,.3g} to {row['after']:,.3g}" for row in moved
+            f"{row['measure']} {significant(row['before'])} to {significant(row['after'])}"
+            for row in moved
         )
         first = moved[0]
         found.append(
