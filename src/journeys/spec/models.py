@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from journeys.analyses.feedback_settings import Feedback
 from journeys.analyses.handoff_settings import HANDOFF_CHECKS, Handoff, Raci
 from journeys.analyses.support_settings import Support
 from journeys.data.options import ReadOptions
@@ -141,7 +142,8 @@ class DataSource(ReadOptions):
 
 
 class Spec(SpecModel):
-    """A customer journey: its stages, touchpoints, personas, milestones and hand-offs."""
+    """A customer journey: its stages, touchpoints, personas, milestones, hand-offs and the
+    surveys that say how customers feel."""
 
     name: str = Field(description="The journey's name, shown in the report.")
     description: str = Field(
@@ -153,6 +155,11 @@ class Spec(SpecModel):
     personas: list[Persona] = Field(default_factory=list)
     milestones: list[Milestone] = Field(default_factory=list)
     support: Support | None = None
+    feedback: Feedback | None = Field(
+        default=None,
+        description="Which events are survey answers (CSAT, NPS, CES or a custom scale), "
+        "read by the satisfaction analysis.",
+    )
     departments: Names = Field(
         default_factory=list,
         description="Departments that own no touchpoint but appear in a RACI or a hand-off "
