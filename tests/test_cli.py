@@ -201,7 +201,7 @@ def test_schema_and_init(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     code, out, err = run(capsys, "validate", str(target), "--events", SHOP)
     assert code == 0, err
     assert "13 touchpoints" in out
-    assert "0 match no touchpoint" in out
+    assert "0 events match no touchpoint" in out
     code, _, err = run(capsys, "init", SHOP, "--out", str(target))
     assert code == 2
     assert "--force" in err
@@ -256,7 +256,7 @@ def test_init_validate_and_report_take_every_reading_option(
     assert 'events: ["payment_done"]' in target.read_text()
     code, out, err = run(capsys, "validate", str(target), "--events", str(events), *reading)
     assert code == 0, err
-    assert f"events: {len(rows):,} used, 0 match no touchpoint" in out
+    assert f"events: {len(rows):,} used, 0 events match no touchpoint" in out
     code, _, err = run(capsys, "validate", str(target), "--events", str(events))
     assert code == 2
     assert "--time-format" in err or "--delimiter" in err

@@ -99,7 +99,7 @@ def test_a_valid_spec_and_its_data(tmp_path: Path) -> None:
     result = validate(str(spec))
     assert result.exit_code == 0, result.output
     assert verdict(result) == f"{spec}: valid (3 stages, 3 touchpoints, 0 personas, 1 milestone)"
-    assert "events: 11 used, 0 match no touchpoint" in result.stdout
+    assert "events: 11 used, 0 events match no touchpoint" in result.stdout
     assert problem_lines(result, "warning") == problem_lines(result, "error") == []
 
 
@@ -371,8 +371,8 @@ def test_a_persona_whose_customers_all_match_an_earlier_one(tmp_path: Path) -> N
     assert french == 1
     line, column = line_of(text, "id: french")
     assert (
-        f"{spec}:{line}:{column + 4}: warning: persona 'french' matches no customer: the "
-        f"{french} customers who meet its conditions all match an earlier persona (a customer "
+        f"{spec}:{line}:{column + 4}: warning: persona 'french' matches no customer: every "
+        f"customer who meets its conditions ({french}) matches an earlier persona (a customer "
         "gets the first persona in the spec that matches) (personas.1.id) [empty-persona]"
     ) in problem_lines(result, "warning")
 
@@ -413,7 +413,7 @@ def test_a_touchpoint_whose_conditions_hold_for_no_event(tmp_path: Path) -> None
         "(touchpoints.1.id) [touchpoint-without-events]"
     ]
     unmapped = sum(row[1] == "trial_start" for row in ROWS)
-    assert f"events: {len(ROWS)} used, {unmapped} match no touchpoint" in result.stdout
+    assert f"events: {len(ROWS)} used, {unmapped} events match no touchpoint" in result.stdout
 
 
 def test_personas_read_from_a_customers_table(tmp_path: Path) -> None:
@@ -460,4 +460,4 @@ def test_personas_read_from_a_customers_table(tmp_path: Path) -> None:
         for line_text in problem_lines(result, "warning")
     )
     unassigned = len(with_events - set(segments))
-    assert f"personas: {unassigned} customers match none (unassigned)" in result.stdout
+    assert f"personas: {unassigned} customer matches none (unassigned)" in result.stdout

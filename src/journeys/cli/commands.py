@@ -75,6 +75,7 @@ def _check_events(
     """The errors and warnings of the spec against its events, and what was read."""
     from journeys.cli.output import err, say
     from journeys.data.mapping import UNASSIGNED
+    from journeys.report.display import counted
     from journeys.spec.data_base import read_for_checks
     from journeys.spec.data_checks import data_problems
     from journeys.spec.persona_checks import unassigned_customers
@@ -87,12 +88,15 @@ def _check_events(
     warnings = [_located(checked.locate(p), "warning") for p in problems if p.severity == "warning"]
     used = f"events: {read.log.report.rows_used:,} used"
     if read.mapped:
-        notes = [f"{used}, {read.log.unmapped_events:,} match no touchpoint"]
+        unmapped = read.log.unmapped_events
+        verb = "matches" if unmapped == 1 else "match"
+        notes = [f"{used}, {counted(unmapped, 'event')} {verb} no touchpoint"]
     else:
         notes = [f"{used} (not mapped: a condition names a column the data lacks)"]
     unassigned = unassigned_customers(read)
     if unassigned:
-        notes.append(f"personas: {unassigned:,} customers match none ({UNASSIGNED})")
+        verb = "matches" if unassigned == 1 else "match"
+        notes.append(f"personas: {counted(unassigned, 'customer')} {verb} none ({UNASSIGNED})")
     return errors, warnings, notes
 
 

@@ -72,7 +72,7 @@ class PersonasMatch(DataCheck):
             )
             return self.problem(("personas", index, "where"), message)
         message = (
-            f"{start}: the {counts['all']:,} customers who meet its conditions all match an "
+            f"{start}: every customer who meets its conditions ({counts['all']:,}) matches an "
             "earlier persona (a customer gets the first persona in the spec that matches)"
         )
         return self.problem(("personas", index, "id"), message)
