@@ -219,9 +219,9 @@ ANALYSIS = Analysis(
     needs_spec=True,
     spec_section="feedback",
     figures=(
-        "journeys.plots.satisfaction:emotion_curve_figure",
-        "journeys.plots.satisfaction:touchpoints_figure",
+        "journeys.plots.satisfaction:emotion_curve_figures",
+        "journeys.plots.satisfaction:touchpoints_figures",
         "journeys.plots.satisfaction:behaviour_figure",
-        "journeys.plots.satisfaction:trend_figure",
+        "journeys.plots.satisfaction:trend_figures",
     ),
 )
