@@ -251,13 +251,11 @@ class Feedback(Section):
 
     checks = (SurveyTouchpointsExist, ScaleRanges, SurveyNamesUnique)
 
-    def survey_touchpoints(self, spec: Spec) -> list[str]:
-        """The touchpoints that are surveys: those a survey names, and those all of whose
-        events are events a survey names."""
-        named = {name for survey in self.surveys for name in survey.touchpoints}
-        answers = {name for survey in self.surveys for name in survey.events}
-        return [
-            touchpoint.id
-            for touchpoint in spec.touchpoints
-            if touchpoint.id in named or set(touchpoint.events) <= answers
-        ]
+    def survey_touchpoints(self) -> list[str]:
+        """The touchpoints that are surveys: those a survey names under ``touchpoints``.
+
+        An answer named by its event (``events:``) that is a touchpoint's event is about that
+        touchpoint (a rated chat); an answer of a survey touchpoint is about the touchpoint
+        seen before it.
+        """
+        return list(dict.fromkeys(name for survey in self.surveys for name in survey.touchpoints))

@@ -12,8 +12,9 @@ without a score is *unscored*, one with a score off the scale is *off scale*: bo
 counted per survey (``surveys``) and in ``warnings``, and left out of every figure.
 
 *Attribution.* An answer is about the touchpoint of its own event when that event is
-mapped to a touchpoint that is not a survey (a survey is a touchpoint a survey names, or
-one all of whose events a survey names). Otherwise it is about the touchpoint the
+mapped to a touchpoint that is not a survey (a touchpoint named under a survey's
+``touchpoints``: an answer named by its event, such as a rated chat, is about its own
+touchpoint). Otherwise it is about the touchpoint the
 customer saw last before answering: their last event, strictly earlier than the answer,
 mapped to a touchpoint that is not a survey, when it is at most ``window`` (the spec's,
 default 7 days) before the answer; of several such events at one instant, the last in the
@@ -158,7 +159,7 @@ def satisfaction(events: EventLog, params: SatisfactionParams | None = None) -> 
         rules, survey_touchpoints = [_column_rule(events)], []
     else:
         rules = measures.survey_rules(events, feedback)
-        survey_touchpoints = feedback.survey_touchpoints(spec)
+        survey_touchpoints = feedback.survey_touchpoints()
         window, minimum = feedback.window, feedback.min_responses
     minimum = params.min_responses or minimum
     found = runner.current().cached(

@@ -1,0 +1,823 @@
+"""Satisfaction and the emotion curve, checked against counts made by hand and a plain reading.
+
+The definitions (module :mod:`journeys.analyses.satisfaction`): an event is the answer of
+the first survey that names it; a score off the scale or missing is counted and left out.
+An answer is about its own touchpoint unless that is a survey touchpoint (or it has none);
+then about the last non-survey touchpoint strictly before it, within the window (ties at
+an instant: the last by event name, then touchpoint). Means with Student's t interval,
+CSAT share (4-5), NPS (promoters minus detractors) with the t interval of the +1/0/-1
+mean, intervals cut to the scale. Behaviour: each customer's last answer per stage, its
+band, activity in the next calendar month (when the data covers it whole) and a purchase
+after it. :func:`plain_reading` below reads those definitions over plain Python rows.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from ibis.backends import BaseBackend
+from scipy import stats
+
+from journeys.analyses.satisfaction import SatisfactionParams, SatisfactionResult, satisfaction
+from journeys.data.mapping import apply_spec
+from journeys.data.reader import EventLog, read_events
+from journeys.errors import OptionsError
+from journeys.spec import parse_spec
+from journeys.spec.models import Spec
+
+Row = dict[str, Any]
+
+SPEC = """\
+name: Support
+stages:
+  - {id: buy, name: Buy}
+  - {id: onboard, name: Onboard}
+  - {id: serve, name: Serve}
+touchpoints:
+  - {id: order, name: Order, stage: buy, channel: web, events: purchase}
+  - {id: kickoff, name: Kickoff call, stage: onboard, channel: call, events: kickoff_call}
+  - {id: chat, name: Support chat, stage: serve, channel: chat, events: support_chat}
+  - {id: ticket, name: Ticket, stage: serve, events: ticket}
+  - {id: csat, name: CSAT survey, stage: serve, channel: email, events: csat_survey}
+  - {id: nps, name: NPS survey, stage: serve, channel: email, events: nps_survey}
+personas:
+  - {id: smb, name: Small business, where: [{column: segment, equals: smb}]}
+  - {id: big, name: Enterprise, where: [{column: segment, equals: big}]}
+milestones:
+  - {id: purchase, name: Purchase, events: purchase}
+feedback:
+  window: 2d
+  min_responses: 3
+  surveys:
+    - {touchpoints: csat, kind: csat}
+    - {touchpoints: nps, kind: nps}
+    - {name: Chat rating, events: support_chat, kind: custom, min: 0, max: 10, score: rating}
+"""
+
+# (event, time, satisfaction, rating); the data ends at ivy's last event, 2024-05-31 23:00,
+# so March and April are covered whole, and May too (the log ends on its last day).
+Event = tuple[str, str, float | None, float | None]
+HAND_MADE: dict[str, list[Event]] = {
+    # The CSAT answer follows the rated chat by an hour: about the chat (previous). The chat's
+    # own rating (8 of 0-10) is about the chat (own). The NPS answer comes 16 days after the
+    # chat, past the 2-day window: unattributed. A purchase after both: repeat purchase.
+    "ann": [
+        ("purchase", "2024-03-01T10:00", None, None),
+        ("support_chat", "2024-03-04T09:00", None, 8.0),
+        ("csat_survey", "2024-03-04T10:00", 5.0, None),
+        ("nps_survey", "2024-03-20T10:00", 9.0, None),
+        ("purchase", "2024-04-02T10:00", None, None),
+    ],
+    # A ticket at the very instant of the answer is not before it: the answer is about the
+    # kickoff call a day earlier (onboard stage), with a low score.
+    "bob": [
+        ("kickoff_call", "2024-03-04T12:00", None, None),
+        ("ticket", "2024-03-05T12:00", None, None),
+        ("csat_survey", "2024-03-05T12:00", 2.0, None),
+    ],
+    # Nothing before the answer: unattributed (no touchpoint). An unmapped event does not count.
+    "cyd": [
+        ("newsletter_open", "2024-03-01T08:00", None, None),
+        ("csat_survey", "2024-03-02T08:00", 4.0, None),
+    ],
+    # Two touchpoints at one instant: the last by event name (purchase after kickoff_call),
+    # so the answer is about the order (buy stage).
+    "dan": [
+        ("purchase", "2024-03-10T09:00", None, None),
+        ("kickoff_call", "2024-03-10T09:00", None, None),
+        ("csat_survey", "2024-03-10T10:00", 3.0, None),
+    ],
+    # 7 is off the CSAT scale, 4.5 is not a whole CSAT score, and one answer has no score:
+    # all three counted and left out; the last answer (1, a day after the ticket) counts.
+    "eve": [
+        ("ticket", "2024-03-12T09:00", None, None),
+        ("csat_survey", "2024-03-12T10:00", 7.0, None),
+        ("csat_survey", "2024-03-12T11:00", None, None),
+        ("csat_survey", "2024-03-13T08:00", 4.5, None),
+        ("csat_survey", "2024-03-13T09:00", 1.0, None),
+        ("ticket", "2024-04-15T09:00", None, None),
+    ],
+    # A chat rating of 11 is off the 0-10 range; the next chat's 3 counts (about the chat).
+    "fay": [
+        ("support_chat", "2024-04-01T09:00", None, 11.0),
+        ("support_chat", "2024-04-02T09:00", None, 3.0),
+        ("nps_survey", "2024-04-02T10:00", 6.0, None),
+    ],
+    "ivy": [("ticket", "2024-05-31T23:00", None, None)],
+}
+SEGMENTS = {"ann": "smb", "bob": "big", "cyd": "smb", "dan": "big", "eve": "smb", "fay": "big"}
+
+
+def rows_of(journeys: dict[str, list[Event]], segments: dict[str, str]) -> list[Row]:
+    return [
+        {
+            "customer_id": customer,
+            "event": name,
+            "timestamp": datetime.fromisoformat(when),
+            "satisfaction": score,
+            "rating": rating,
+            "segment": segments.get(customer, "other"),
+        }
+        for customer, events in journeys.items()
+        for name, when, score, rating in events
+    ]
+
+
+def mapped(con: BaseBackend, rows: list[Row], spec: Spec) -> EventLog:
+    table = pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("customer_id", pa.string()),
+                ("event", pa.string()),
+                ("timestamp", pa.timestamp("us")),
+                ("satisfaction", pa.float64()),
+                ("rating", pa.float64()),
+                ("segment", pa.string()),
+            ]
+        ),
+    )
+    return apply_spec(read_events(table, connection=con), spec)
+
+
+# --- the plain reading ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlainSurvey:
+    label: str
+    touchpoints: tuple[str, ...]
+    events: tuple[str, ...]
+    kind: str
+    low: float
+    high: float
+    column: str
+
+
+@dataclass(frozen=True)
+class PlainJourney:
+    """What the plain reading needs to know of a spec, written out by hand."""
+
+    touchpoints: dict[str, tuple[str, str, str]]  # event -> (touchpoint, stage, channel)
+    stages: list[str]
+    surveys: list[PlainSurvey]
+    window: timedelta
+    minimum: int
+    purchases: tuple[str, ...]
+    personas: dict[str, str]  # segment -> persona
+    scored_only: bool = False  # without a feedback section: only events with a score
+
+
+HAND_JOURNEY = PlainJourney(
+    touchpoints={
+        "purchase": ("order", "buy", "web"),
+        "kickoff_call": ("kickoff", "onboard", "call"),
+        "support_chat": ("chat", "serve", "chat"),
+        "ticket": ("ticket", "serve", "(none)"),
+        "csat_survey": ("csat", "serve", "email"),
+        "nps_survey": ("nps", "serve", "email"),
+    },
+    stages=["buy", "onboard", "serve"],
+    surveys=[
+        PlainSurvey("csat", ("csat",), (), "csat", 1, 5, "satisfaction"),
+        PlainSurvey("nps", ("nps",), (), "nps", 0, 10, "satisfaction"),
+        PlainSurvey("Chat rating", (), ("support_chat",), "custom", 0, 10, "rating"),
+    ],
+    window=timedelta(days=2),
+    minimum=3,
+    purchases=("purchase",),
+    personas={"smb": "smb", "big": "big"},
+)
+
+
+def scale_of(survey: PlainSurvey) -> str:
+    return survey.kind if survey.kind != "custom" else f"custom {survey.low:g}-{survey.high:g}"
+
+
+def band(survey: PlainSurvey, score: float) -> str:
+    """Bands written out per scale: CSAT 1-2/3/4-5, NPS 0-6/7-8/9-10, custom in thirds."""
+    if survey.kind == "csat":
+        return "low" if score <= 2 else "high" if score >= 4 else "neutral"
+    if survey.kind == "nps":
+        return "low" if score <= 6 else "high" if score >= 9 else "neutral"
+    if survey.kind == "ces":
+        return "low" if score <= 3 else "high" if score >= 5 else "neutral"
+    third = (survey.high - survey.low) / 3
+    if score <= survey.low + third:
+        return "low"
+    return "high" if score >= survey.high - third else "neutral"
+
+
+@dataclass
+class Answer:
+    customer: str
+    persona: str
+    time: datetime
+    survey: PlainSurvey
+    score: float | None
+    status: str
+    attribution: str | None = None
+    touchpoint: str | None = None
+    stage: str | None = None
+    channel: str | None = None
+
+
+def plain_answers(rows: list[Row], journey: PlainJourney) -> list[Answer]:
+    survey_touchpoints = {t for survey in journey.surveys for t in survey.touchpoints}
+    by_customer: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_customer[row["customer_id"]].append(row)
+    found = []
+    for customer, events in by_customer.items():
+        first = min(events, key=lambda row: row["timestamp"])
+        persona = journey.personas.get(first["segment"], "unassigned")
+        for event in events:
+            touchpoint = journey.touchpoints.get(event["event"], (None, None, None))[0]
+            survey = next(
+                (
+                    s
+                    for s in journey.surveys
+                    if touchpoint in s.touchpoints or event["event"] in s.events
+                ),
+                None,
+            )
+            score = event[survey.column] if survey is not None else None
+            if survey is None or (journey.scored_only and score is None):
+                continue
+            if score is None:
+                status = "unscored"
+            elif not survey.low <= score <= survey.high or (
+                survey.kind != "custom" and score != int(score)
+            ):
+                status = "off_scale"
+            else:
+                status = "answer"
+            answer = Answer(customer, persona, event["timestamp"], survey, score, status)
+            found.append(answer)
+            if status != "answer":
+                continue
+            if touchpoint is not None and touchpoint not in survey_touchpoints:
+                answer.attribution, chosen = "own", event
+            else:
+                before = [
+                    other
+                    for other in events
+                    if other["timestamp"] < event["timestamp"]
+                    and other["event"] in journey.touchpoints
+                    and journey.touchpoints[other["event"]][0] not in survey_touchpoints
+                ]
+                if not before:
+                    answer.attribution = "no_touchpoint"
+                    continue
+                chosen = max(
+                    before,
+                    key=lambda o: (o["timestamp"], o["event"], journey.touchpoints[o["event"]][0]),
+                )
+                if event["timestamp"] - chosen["timestamp"] > journey.window:
+                    answer.attribution = "outside_window"
+                    continue
+                answer.attribution = "previous"
+            answer.touchpoint, answer.stage, answer.channel = journey.touchpoints[chosen["event"]]
+    return found
+
+
+def plain_measures(answers: list[Answer], journey: PlainJourney) -> dict[str, Any]:
+    survey = answers[0].survey
+    scores = [answer.score for answer in answers if answer.score is not None]
+    count = len(scores)
+    mean = statistics.fmean(scores)
+    values: dict[str, Any] = {
+        "responses": count,
+        "mean": mean,
+        "mean_low": None,
+        "mean_high": None,
+        "csat_share": None,
+        "nps": None,
+        "nps_low": None,
+        "nps_high": None,
+        "too_few": count < journey.minimum,
+    }
+    if count > 1:
+        error = statistics.stdev(scores) / math.sqrt(count)
+        if error > 0:
+            low, high = stats.t.interval(0.95, count - 1, loc=mean, scale=error)
+        else:
+            low = high = mean
+        values["mean_low"], values["mean_high"] = max(low, survey.low), min(high, survey.high)
+    if survey.kind == "csat":
+        values["csat_share"] = sum(score >= 4 for score in scores) / count
+    if survey.kind == "nps":
+        recoded = [1 if s >= 9 else -1 if s <= 6 else 0 for s in scores]
+        values["nps"] = 100 * (recoded.count(1) - recoded.count(-1)) / count
+        if count > 1:
+            error = statistics.stdev(recoded) / math.sqrt(count)
+            centre = statistics.fmean(recoded)
+            if error > 0:
+                low, high = stats.t.interval(0.95, count - 1, loc=centre, scale=error)
+            else:
+                low = high = centre
+            values["nps_low"], values["nps_high"] = 100 * max(low, -1), 100 * min(high, 1)
+    return values
+
+
+def grouped(
+    answers: Iterable[Answer], key: Callable[[Answer], tuple[Any, ...]], journey: PlainJourney
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    groups: dict[tuple[Any, ...], list[Answer]] = defaultdict(list)
+    for answer in answers:
+        groups[(*key(answer), scale_of(answer.survey))].append(answer)
+    return {group: plain_measures(members, journey) for group, members in groups.items()}
+
+
+def next_month(day: date) -> tuple[int, int]:
+    return (day.year + day.month // 12, day.month % 12 + 1)
+
+
+def month_last_day(year: int, month: int) -> date:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def plain_behaviour(
+    rows: list[Row], answers: list[Answer], journey: PlainJourney
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    last_day = max(row["timestamp"] for row in rows).date()
+    active = {(row["customer_id"], row["timestamp"].year, row["timestamp"].month) for row in rows}
+    purchases: dict[str, list[datetime]] = defaultdict(list)
+    for row in rows:
+        if row["event"] in journey.purchases:
+            purchases[row["customer_id"]].append(row["timestamp"])
+    bands = ("low", "neutral", "high")
+    latest: dict[tuple[str, str, str], Answer] = {}
+    for answer in answers:
+        key = (answer.customer, str(answer.stage), scale_of(answer.survey))
+        held = latest.get(key)
+        if (
+            held is None
+            or answer.time > held.time
+            or (
+                answer.time == held.time
+                and bands.index(band(answer.survey, answer.score or 0))
+                < bands.index(band(held.survey, held.score or 0))
+            )
+        ):
+            latest[key] = answer
+    table: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for (customer, stage, scale), answer in latest.items():
+        group = table.setdefault(
+            (stage, scale, band(answer.survey, answer.score or 0)),
+            {"customers": 0, "retention_customers": 0, "retained": 0, "repurchased": 0},
+        )
+        group["customers"] += 1
+        year, month = next_month(answer.time.date())
+        if month_last_day(year, month) <= last_day:
+            group["retention_customers"] += 1
+            group["retained"] += (customer, year, month) in active
+        group["repurchased"] += any(time > answer.time for time in purchases[customer])
+    for group in table.values():
+        base = group["retention_customers"]
+        group["retention"] = group["retained"] / base if base else None
+        group["repeat_purchase"] = group["repurchased"] / group["customers"]
+    return table
+
+
+def plain_reading(rows: list[Row], journey: PlainJourney) -> dict[str, Any]:
+    found = plain_answers(rows, journey)
+    answers = [answer for answer in found if answer.status == "answer"]
+    attributed = [answer for answer in answers if answer.touchpoint is not None]
+    surveys = {}
+    for survey in journey.surveys:
+        mine = [answer for answer in found if answer.survey == survey]
+        counts = {
+            "events": len(mine),
+            "answers": sum(a.status == "answer" for a in mine),
+            "unscored": sum(a.status == "unscored" for a in mine),
+            "off_scale": sum(a.status == "off_scale" for a in mine),
+        }
+        for how in ("own", "previous", "outside_window", "no_touchpoint"):
+            counts[how] = sum(a.attribution == how for a in mine)
+        surveys[(survey.label, scale_of(survey))] = counts
+    return {
+        "by_touchpoint": grouped(attributed, lambda a: (a.touchpoint, a.stage), journey),
+        "by_stage": grouped(attributed, lambda a: (a.stage,), journey),
+        "by_channel": grouped(attributed, lambda a: (a.channel,), journey),
+        "by_persona": grouped(answers, lambda a: (a.persona,), journey),
+        "emotion_curve": grouped(attributed, lambda a: (a.stage, a.persona), journey),
+        "trend": grouped(attributed, lambda a: (a.touchpoint, a.time.strftime("%Y-%m")), journey),
+        "behaviour": plain_behaviour(rows, attributed, journey),
+        "surveys": surveys,
+    }
+
+
+KEYS = {
+    "by_touchpoint": ("touchpoint", "stage", "scale"),
+    "by_stage": ("stage", "scale"),
+    "by_channel": ("channel", "scale"),
+    "by_persona": ("persona", "scale"),
+    "emotion_curve": ("stage", "persona", "scale"),
+    "trend": ("touchpoint", "period", "scale"),
+    "behaviour": ("stage", "scale", "band"),
+    "surveys": ("survey", "scale"),
+}
+
+
+def keyed(result: SatisfactionResult, name: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """A table of the result by its key columns, without the rows of no answers."""
+    keys = KEYS[name]
+    table = {}
+    for row in getattr(result, name).to_dict(orient="records"):
+        if name == "emotion_curve" and row["responses"] == 0:
+            continue
+        values = {k: _plain(v) for k, v in row.items() if k not in keys}
+        table[tuple(row[k] for k in keys)] = values
+    return table
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def assert_matches(result: SatisfactionResult, expected: dict[str, Any]) -> None:
+    for name, table in expected.items():
+        found = keyed(result, name)
+        assert set(found) == set(table), name
+        for key, values in table.items():
+            assert found[key] == pytest.approx(values, abs=1e-9), (name, key)
+
+
+# --- the hand-made journeys ----------------------------------------------------------------
+
+
+@pytest.fixture
+def hand_made(con: BaseBackend) -> SatisfactionResult:
+    return satisfaction(mapped(con, rows_of(HAND_MADE, SEGMENTS), parse_spec(SPEC)))
+
+
+def test_every_feedback_event_is_accounted_for_as_counted_by_hand(
+    hand_made: SatisfactionResult,
+) -> None:
+    surveys = keyed(hand_made, "surveys")
+    # csat: ann 5 (chat), bob 2 (kickoff), cyd 4 (none before), dan 3 (order), eve: 7 and
+    # 4.5 off the scale, one unscored, 1 (ticket).
+    assert surveys[("csat", "csat")] == {
+        "events": 8,
+        "answers": 5,
+        "unscored": 1,
+        "off_scale": 2,
+        "own": 0,
+        "previous": 4,
+        "outside_window": 0,
+        "no_touchpoint": 1,
+    }
+    # nps: ann 9 (16 days after the chat), fay 6 (an hour after her chat).
+    assert surveys[("nps", "nps")] == {
+        "events": 2,
+        "answers": 2,
+        "unscored": 0,
+        "off_scale": 0,
+        "own": 0,
+        "previous": 1,
+        "outside_window": 1,
+        "no_touchpoint": 0,
+    }
+    # Chat ratings: ann 8, fay 11 (off the 0-10 range) and 3.
+    assert surveys[("Chat rating", "custom 0-10")] == {
+        "events": 3,
+        "answers": 2,
+        "unscored": 0,
+        "off_scale": 1,
+        "own": 2,
+        "previous": 0,
+        "outside_window": 0,
+        "no_touchpoint": 0,
+    }
+    assert hand_made.unattributed == 2
+    assert hand_made.min_responses == 3
+    assert hand_made.window == "2d"
+
+
+def test_answers_go_to_the_touchpoint_they_are_about(hand_made: SatisfactionResult) -> None:
+    touchpoints = keyed(hand_made, "by_touchpoint")
+    assert {key: row["responses"] for key, row in touchpoints.items()} == {
+        ("chat", "serve", "csat"): 1,  # ann's 5
+        ("kickoff", "onboard", "csat"): 1,  # bob's 2: the ticket at the same instant is not before
+        ("order", "buy", "csat"): 1,  # dan's 3: the order is last at the instant by event name
+        ("ticket", "serve", "csat"): 1,  # eve's 1
+        ("chat", "serve", "nps"): 1,  # fay's 6
+        ("chat", "serve", "custom 0-10"): 2,  # ann's 8, fay's 3: their own touchpoint
+    }
+    chat = touchpoints[("chat", "serve", "custom 0-10")]
+    # 8 and 3: mean 5.5, standard deviation 3.5355; t(0.975, 1) = 12.706; the interval runs
+    # past the scale and is cut to 0-10. Two answers are fewer than the spec's minimum of 3.
+    assert chat["mean"] == pytest.approx(5.5)
+    assert (chat["mean_low"], chat["mean_high"]) == (0.0, 10.0)
+    assert chat["too_few"] is True
+    stages = keyed(hand_made, "by_stage")
+    serve = stages[("serve", "csat")]
+    # ann 5 and eve 1 at the serve stage: mean 3, one of two satisfied (4-5).
+    assert (serve["responses"], serve["mean"], serve["csat_share"]) == (2, 3.0, 0.5)
+    assert keyed(hand_made, "by_channel")[("(none)", "csat")]["mean"] == 1.0
+
+
+def test_the_nps_in_points_and_by_persona(hand_made: SatisfactionResult) -> None:
+    personas = keyed(hand_made, "by_persona")
+    # Every answer of a persona counts, attributed or not: smb's CSAT are ann 5, cyd 4, eve 1.
+    smb = personas[("smb", "csat")]
+    assert (smb["responses"], smb["mean"]) == (3, pytest.approx(10 / 3))
+    assert smb["csat_share"] == pytest.approx(2 / 3)
+    assert smb["too_few"] is False
+    # NPS: ann (smb) 9 is a promoter, fay (big) 6 a detractor.
+    assert personas[("smb", "nps")]["nps"] == 100.0
+    assert personas[("big", "nps")]["nps"] == -100.0
+
+
+def test_the_hand_made_journeys_match_the_plain_reading(hand_made: SatisfactionResult) -> None:
+    assert_matches(hand_made, plain_reading(rows_of(HAND_MADE, SEGMENTS), HAND_JOURNEY))
+
+
+def test_the_emotion_curve_follows_the_stages_for_each_persona(
+    hand_made: SatisfactionResult,
+) -> None:
+    curve = hand_made.emotion_curve
+    csat = curve[curve["scale"] == "csat"]
+    # Every stage of the spec, in its order, for each persona with CSAT answers about a
+    # touchpoint: ann and eve (smb) at serve; bob (big) at onboard, dan (big) at buy.
+    assert list(zip(csat["persona"], csat["stage"], csat["responses"])) == [
+        ("smb", "buy", 0),
+        ("smb", "onboard", 0),
+        ("smb", "serve", 2),
+        ("big", "buy", 1),
+        ("big", "onboard", 1),
+        ("big", "serve", 0),
+    ]
+    assert csat["mean"].isna().tolist() == [True, True, False, False, False, True]
+
+
+def test_behaviour_by_the_last_score_at_a_stage(hand_made: SatisfactionResult) -> None:
+    behaviour = keyed(hand_made, "behaviour")
+    # ann's last CSAT at serve is 5 (March): active in April (her purchase), bought again.
+    # eve's last CSAT at serve is 1 (March): active in April (a ticket), never bought again.
+    assert behaviour[("serve", "csat", "high")] == {
+        "customers": 1,
+        "retention_customers": 1,
+        "retained": 1,
+        "retention": 1.0,
+        "repurchased": 1,
+        "repeat_purchase": 1.0,
+    }
+    assert behaviour[("serve", "csat", "low")] == {
+        "customers": 1,
+        "retention_customers": 1,
+        "retained": 1,
+        "retention": 1.0,
+        "repurchased": 0,
+        "repeat_purchase": 0.0,
+    }
+    # bob's 2 at onboard (March): nothing in April.
+    assert behaviour[("onboard", "csat", "low")]["retained"] == 0
+    # fay's chat ratings at serve: the last is 3 of 0-10 (low, up to 3.33); April's answer:
+    # May is covered (the data ends on its last day) and fay is not active in it.
+    assert behaviour[("serve", "custom 0-10", "low")]["retention_customers"] == 1
+    assert behaviour[("serve", "custom 0-10", "low")]["retained"] == 0
+
+
+def test_the_warnings_say_what_was_left_out(hand_made: SatisfactionResult) -> None:
+    assert "survey 'csat': 1 event without a score left out" in hand_made.warnings
+    assert "survey 'csat': 2 scores off the csat scale left out" in hand_made.warnings
+    assert (
+        "survey 'nps': 1 answer about no touchpoint (1 with the last touchpoint more than 2d "
+        "before, 0 with none before)" in hand_made.warnings
+    )
+    assert any(note.startswith("by stage: ") for note in hand_made.warnings)
+
+
+def test_the_trend_by_week(duckdb_con: BaseBackend) -> None:
+    events = mapped(duckdb_con, rows_of(HAND_MADE, SEGMENTS), parse_spec(SPEC))
+    result = satisfaction(events, SatisfactionParams(period="week", min_responses=1))
+    trend = keyed(result, "trend")
+    # ann's chat rating on Monday 2024-03-04, fay's on Tuesday 2024-04-02 (week of 04-01).
+    assert trend[("chat", "2024-03-04", "custom 0-10")]["mean"] == 8.0
+    assert trend[("chat", "2024-04-01", "custom 0-10")]["mean"] == 3.0
+    assert trend[("chat", "2024-04-01", "custom 0-10")]["too_few"] is False
+
+
+# --- random journeys --------------------------------------------------------------------
+
+
+def random_rows(seed: int, customers: int = 40) -> list[Row]:
+    generator = random.Random(seed)
+    names = ["purchase", "kickoff_call", "support_chat", "ticket", "csat_survey", "nps_survey"]
+    names += ["newsletter_open"]
+    start = datetime(2024, 1, 1)
+    rows = []
+    for number in range(customers):
+        segment = generator.choice(["smb", "big", "other"])
+        # Each customer is active for a while within about three months, so that some are
+        # active in the month after an answer and some are not.
+        first, span = generator.randint(0, 60), generator.randint(1, 40)
+        for _ in range(generator.randint(1, 20)):
+            name = generator.choice(names)
+            # Every third hour: ties at one instant happen.
+            when = start + timedelta(hours=3 * generator.randint(8 * first, 8 * (first + span)))
+            satisfaction = rating = None
+            if name == "csat_survey":
+                satisfaction = generator.choice([None, 1.0, 2.0, 3.0, 4.0, 5.0, 5.0, 6.0, 3.5])
+            elif name == "nps_survey":
+                satisfaction = float(generator.choice([*range(11), 11, -1]))
+            elif name == "support_chat":
+                rating = generator.choice([None, 0.0, 2.5, 5.0, 7.5, 10.0, 12.0])
+            rows.append(
+                {
+                    "customer_id": f"c{number:02d}",
+                    "event": name,
+                    "timestamp": when,
+                    "satisfaction": satisfaction,
+                    "rating": rating,
+                    "segment": segment,
+                }
+            )
+    return rows
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_journeys_match_the_plain_reading(con: BaseBackend, seed: int) -> None:
+    rows = random_rows(seed)
+    result = satisfaction(mapped(con, rows, parse_spec(SPEC)))
+    assert_matches(result, plain_reading(rows, HAND_JOURNEY))
+
+
+# --- the demo business ---------------------------------------------------------------------
+
+DEMO_FEEDBACK = """\
+feedback:
+  surveys:
+    - {touchpoints: csat, kind: csat}
+    - {touchpoints: nps, kind: nps}
+"""
+
+
+def journey_of(spec: Spec, *, window: timedelta, minimum: int) -> PlainJourney:
+    """The plain reading's view of a spec whose touchpoints have no conditions."""
+    touchpoints: dict[str, tuple[str, str, str]] = {}
+    for touchpoint in spec.touchpoints:
+        for event in touchpoint.events:
+            touchpoints.setdefault(
+                event, (touchpoint.id, touchpoint.stage, touchpoint.channel or "(none)")
+            )
+    purchase = spec.milestone("purchase")
+    return PlainJourney(
+        touchpoints=touchpoints,
+        stages=[stage.id for stage in spec.stages],
+        surveys=[
+            PlainSurvey("csat", ("csat",), (), "csat", 1, 5, "satisfaction"),
+            PlainSurvey("nps", ("nps",), (), "nps", 0, 10, "satisfaction"),
+        ],
+        window=window,
+        minimum=minimum,
+        purchases=tuple(purchase.events) if purchase is not None else (),
+        personas={str(p.where[0].equals): p.id for p in spec.personas},
+    )
+
+
+def test_the_demo_business_matches_the_plain_reading(
+    duckdb_con: BaseBackend, tmp_path: Path
+) -> None:
+    from journeys.demo import generate, write_demo
+    from journeys.loading import load
+
+    files = write_demo(tmp_path, customers=2000, seed=11)
+    files.spec.write_text(files.spec.read_text() + DEMO_FEEDBACK)
+    events = load(spec=files.spec)
+    assert events.spec is not None
+    result = satisfaction(events)
+    frame = generate(2000, seed=11)
+    rows = [
+        {
+            "customer_id": row.customer_id,
+            "event": row.event,
+            "timestamp": row.timestamp.to_pydatetime(),
+            "segment": row.segment,
+            "satisfaction": None if pd.isna(row.score) else float(row.score),
+        }
+        for row in frame.itertuples(index=False)
+    ]
+    expected = plain_reading(rows, journey_of(events.spec, window=timedelta(days=7), minimum=30))
+    assert_matches(result, expected)
+    # The CSAT survey follows a support contact by an hour: its answers are about the
+    # touchpoints before it, never about the survey itself.
+    assert "csat" not in set(result.by_touchpoint["touchpoint"])
+    # Most are about the support contact an hour before (product use may come in between).
+    csat = result.by_touchpoint[result.by_touchpoint["scale"] == "csat"]
+    support = csat[csat["touchpoint"].isin(["ticket", "chat"])]["responses"].sum()
+    assert support > 0.75 * csat["responses"].sum()
+
+
+# --- without a feedback section -------------------------------------------------------------
+
+
+def without_feedback(text: str = SPEC) -> Spec:
+    return parse_spec(text.split("feedback:")[0])
+
+
+def test_without_feedback_scores_of_one_to_five_are_read_as_csat(
+    duckdb_con: BaseBackend,
+) -> None:
+    rows = [row for row in rows_of(HAND_MADE, SEGMENTS) if row["event"] != "nps_survey"]
+    rows = [
+        row | {"satisfaction": None} if row["satisfaction"] in (7.0, 4.5) else row for row in rows
+    ]
+    result = satisfaction(mapped(duckdb_con, rows, without_feedback()))
+    assert result.scale_inferred is True
+    # Every event with a score is an answer on the CSAT scale; no touchpoint is a survey, so
+    # each answer is about its own touchpoint; the window and minimum are the defaults.
+    every = PlainSurvey(
+        "satisfaction column",
+        (),
+        tuple({row["event"] for row in rows}),
+        "csat",
+        1,
+        5,
+        "satisfaction",
+    )
+    journey = replace(
+        HAND_JOURNEY, surveys=[every], window=timedelta(days=7), minimum=30, scored_only=True
+    )
+    assert_matches(result, plain_reading(rows, journey))
+    assert set(keyed(result, "by_touchpoint")) == {("csat", "serve", "csat")}
+
+
+def test_without_feedback_a_column_of_mixed_scales_asks_for_the_section(
+    duckdb_con: BaseBackend,
+) -> None:
+    with pytest.raises(OptionsError) as caught:
+        satisfaction(mapped(duckdb_con, rows_of(HAND_MADE, SEGMENTS), without_feedback()))
+    assert caught.value.code == "ambiguous-scale"
+    assert "scores from 1 to 9" in caught.value.message
+    assert caught.value.hint is not None
+    assert "feedback:" in caught.value.hint
+
+
+def test_without_feedback_or_a_score_column_is_an_error(duckdb_con: BaseBackend) -> None:
+    rows = [
+        {k: v for k, v in row.items() if k != "satisfaction"}
+        for row in rows_of(HAND_MADE, SEGMENTS)
+    ]
+    table = pa.Table.from_pylist(rows)
+    events = apply_spec(read_events(table, connection=duckdb_con), without_feedback())
+    with pytest.raises(OptionsError) as caught:
+        satisfaction(events)
+    assert caught.value.code == "no-feedback"
+
+
+# --- a user's mistakes --------------------------------------------------------------------
+
+
+def test_a_survey_event_the_data_never_has_is_named_with_the_closest(
+    duckdb_con: BaseBackend,
+) -> None:
+    spec = parse_spec(SPEC.replace("events: support_chat, kind", "events: support_chats, kind"))
+    with pytest.raises(OptionsError) as caught:
+        satisfaction(mapped(duckdb_con, rows_of(HAND_MADE, SEGMENTS), spec))
+    assert caught.value.code == "unknown-event"
+    assert caught.value.message == (
+        "feedback survey 'Chat rating' (feedback.surveys.2.events.0): event 'support_chats' "
+        "never occurs in the data; did you mean 'support_chat'?"
+    )
+
+
+def test_a_score_column_the_data_lacks_is_named(duckdb_con: BaseBackend) -> None:
+    spec = parse_spec(SPEC.replace("score: rating", "score: ratings"))
+    with pytest.raises(OptionsError) as caught:
+        satisfaction(mapped(duckdb_con, rows_of(HAND_MADE, SEGMENTS), spec))
+    assert caught.value.code == "missing-column"
+    assert "column 'ratings', which the events do not have; they have: " in caught.value.message
+    assert "rating" in caught.value.message.split("they have: ")[1]
+
+
+def test_a_score_column_of_text_is_refused(duckdb_con: BaseBackend) -> None:
+    spec = parse_spec(SPEC.replace("score: rating", "score: segment"))
+    with pytest.raises(OptionsError) as caught:
+        satisfaction(mapped(duckdb_con, rows_of(HAND_MADE, SEGMENTS), spec))
+    assert caught.value.code == "not-numbers"
+
+
+def test_satisfaction_needs_a_spec(duckdb_con: BaseBackend) -> None:
+    table = pa.Table.from_pylist(rows_of(HAND_MADE, SEGMENTS))
+    with pytest.raises(OptionsError) as caught:
+        satisfaction(read_events(table, connection=duckdb_con))
+    assert caught.value.code == "needs-spec"
