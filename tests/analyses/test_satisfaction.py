@@ -13,6 +13,9 @@ after it. :func:`plain_reading` below reads those definitions over plain Python 
 
 from __future__ import annotations
 
+import csv
+import importlib
+import json
 import math
 import random
 import statistics
@@ -27,12 +30,23 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from ibis.backends import BaseBackend
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from scipy import stats
 
+from journeys.analyses.registry import Entry, ReportSection
 from journeys.analyses.satisfaction import SatisfactionParams, SatisfactionResult, satisfaction
+from journeys.cli import main
 from journeys.data.mapping import apply_spec
 from journeys.data.reader import EventLog, read_events
 from journeys.errors import OptionsError
+from journeys.plots.labels import Labels
+from journeys.plots.satisfaction import (
+    behaviour_figure,
+    emotion_curve_figures,
+    touchpoints_figures,
+    trend_figures,
+)
+from journeys.report.display import Display
 from journeys.spec import parse_spec
 from journeys.spec.models import Spec
 
@@ -821,3 +835,236 @@ def test_satisfaction_needs_a_spec(duckdb_con: BaseBackend) -> None:
     with pytest.raises(OptionsError) as caught:
         satisfaction(read_events(table, connection=duckdb_con))
     assert caught.value.code == "needs-spec"
+
+
+# --- the figures and the report's section --------------------------------------------------
+
+
+def test_the_figures_draw_each_scale_with_its_intervals(hand_made: SatisfactionResult) -> None:
+    labels = Labels.of(parse_spec(SPEC))
+    curves = emotion_curve_figures(hand_made, labels=labels)
+    # One figure per scale of the answers about a touchpoint: CSAT, NPS, the chat rating.
+    assert [figure.layout.title.text for figure in curves] == [
+        "Emotion curve: CSAT by stage",
+        "Emotion curve: NPS by stage",
+        "Emotion curve: custom 0-10 by stage",
+    ]
+    csat = {trace.name: trace for trace in curves[0].data}
+    assert list(csat) == ["Small business", "Enterprise"]
+    assert list(csat["Small business"].x) == ["Buy", "Onboard", "Serve"]
+    # ann 5 and eve 1: mean 3, t(0.975, 1) * 2 * sqrt(2) / sqrt(2) = 25.4, cut to 1..5.
+    small = csat["Small business"]
+    assert small.y[2] == 3.0
+    assert (small.error_y.arrayminus[2], small.error_y.array[2]) == (2.0, 2.0)
+    assert math.isnan(small.y[0])
+    touchpoints = touchpoints_figures(hand_made, labels=labels)
+    assert list(touchpoints[0].data[0].y) == ["Order", "Kickoff call", "Support chat", "Ticket"]
+    assert list(touchpoints[0].data[0].x) == [3.0, 2.0, 5.0, 1.0]
+    # Every CSAT mean rests on one answer: too few, drawn hollow.
+    assert set(touchpoints[0].data[0].marker.color) == {"white"}
+    behaviour = behaviour_figure(hand_made, labels=labels)
+    assert behaviour is not None
+    bars = {trace.name: dict(zip(trace.x, trace.y)) for trace in behaviour.data}
+    assert bars["low score"]["Serve (CSAT)"] == 1.0
+    assert bars["low score"]["Onboard (CSAT)"] == 0.0
+    trends = trend_figures(hand_made, labels=labels)
+    assert [trace.name for trace in trends[2].data] == ["Support chat"]
+    assert list(trends[2].data[0].x) == ["2024-03", "2024-04"]
+
+
+def render(result: SatisfactionResult, spec: Spec, figures: list[str]) -> str:
+    environment = Environment(
+        loader=PackageLoader("journeys.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+    )
+    environment.filters.update(Display.of(spec).filters())
+    html = environment.get_template("sections/satisfaction.html.j2").render(
+        result=result, figures=figures, findings=[]
+    )
+    return " ".join(html.split())
+
+
+def test_the_report_section_says_each_stage_in_words(duckdb_con: BaseBackend) -> None:
+    spec = parse_spec(SPEC)
+    result = satisfaction(mapped(duckdb_con, rows_of(HAND_MADE, SEGMENTS), spec))
+    # Three scales: a curve, the touchpoints and a trend each, and the behaviour figure.
+    names = [f"FIGURE-{part}" for part in ("C1 ", "C2 ", "C3 ", "T1 ", "T2 ", "T3 ", "B ")]
+    names += ["FIGURE-R1 ", "FIGURE-R2 ", "FIGURE-R3 "]
+    text = render(result, spec, names)
+    assert (
+        "<strong>Serve</strong> (CSAT): mean 3.00 (95% interval 1.00 to 5.00), from 2 answers: "
+        "<em>too few to rely on</em>; 50.0% satisfied (4 or 5)." in text
+    )
+    assert (
+        "<strong>Serve</strong> (NPS): mean 6.00, from 1 answer: <em>too few to rely on</em>; NPS -100."
+        in text
+    )
+    positions = [text.index(name) for name in names]
+    assert positions == sorted(positions)
+    assert text.index("FIGURE-C3") < text.index("The emotion curve") < text.index("FIGURE-T1")
+    assert text.index("costs") < text.index("FIGURE-B") < text.index("Over time")
+    assert (
+        "<strong>Serve</strong> (CSAT): 100.0% of the 1 customer with a low last score were "
+        "active the next month, against 100.0% of the 1 customer with a high one; 0.0% against "
+        "100.0% bought again." in text
+    )
+    assert "too few answers" in text
+    assert "survey &#39;csat&#39;: 2 scores off the csat scale left out" in text
+    assert "at most 2d before" in text
+
+
+def test_the_report_section_without_answers_about_a_touchpoint(duckdb_con: BaseBackend) -> None:
+    spec = parse_spec(SPEC)
+    # cyd's answer has no touchpoint before it; fay's chat rating of 11 is off the scale.
+    rows = rows_of({"cyd": HAND_MADE["cyd"], "fay": HAND_MADE["fay"][:1]}, SEGMENTS)
+    result = satisfaction(mapped(duckdb_con, rows, spec))
+    assert result.by_stage.empty
+    assert result.unattributed == 1
+    text = render(result, spec, [])
+    assert "No answer is about a touchpoint of the journey" in text
+    assert "Every feedback event accounted for" in text
+
+
+# --- the command line ---------------------------------------------------------------------
+
+#: The registry's entry for satisfaction, as the command line derives its command from it.
+ENTRY = Entry(
+    "satisfaction",
+    "satisfaction",
+    "Satisfaction",
+    "How customers feel: satisfaction per touchpoint, stage, channel and persona, the "
+    "emotion curve, retention and repeat purchase by score, and trends.",
+    ReportSection("How customers feel", "satisfaction.html.j2"),
+)
+
+
+@pytest.fixture
+def command(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., tuple[int, str, str]]:
+    """Run ``journeys satisfaction ...`` through the console entry point (exit code 2 for a
+    user's mistake), with the analysis in the registry."""
+    from journeys.analyses import registry
+
+    app = importlib.import_module("journeys.cli.app")
+
+    if not any(entry.name == "satisfaction" for entry in registry.ENTRIES):
+        entries = (*registry.ENTRIES, ENTRY)
+        monkeypatch.setattr(registry, "ENTRIES", entries)
+        monkeypatch.setattr(app, "ENTRIES", entries)
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        code = main(["satisfaction", *args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return invoke
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    with (tmp_path / "events.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["user_id", "event", "timestamp", "satisfaction", "rating", "segment"])
+        for row in rows_of(HAND_MADE, SEGMENTS):
+            writer.writerow(
+                [
+                    row["customer_id"],
+                    row["event"],
+                    row["timestamp"].isoformat(),
+                    "" if row["satisfaction"] is None else row["satisfaction"],
+                    "" if row["rating"] is None else row["rating"],
+                    row["segment"],
+                ]
+            )
+    spec = tmp_path / "journey.yaml"
+    spec.write_text(SPEC + "data:\n  events: events.csv\n")
+    return spec
+
+
+def test_the_command_in_json(command: Callable[..., tuple[int, str, str]], files: Path) -> None:
+    code, out, err = command("--spec", str(files), "--format", "json", "--min-responses", "2")
+    assert code == 0, err
+    values = json.loads(out)
+    assert values["params"] == {"period": "month", "min_responses": 2}
+    assert (values["min_responses"], values["unattributed"], values["window"]) == (2, 2, "2d")
+    stages = {(row["stage"], row["scale"]): row for row in values["by_stage"]}
+    serve = stages[("serve", "csat")]
+    # ann 5 and eve 1: mean 3; the interval cut to the scale; two answers are enough here.
+    assert {k: serve[k] for k in ("responses", "mean", "mean_low", "mean_high", "csat_share")} == {
+        "responses": 2,
+        "mean": 3.0,
+        "mean_low": 1.0,
+        "mean_high": 5.0,
+        "csat_share": 0.5,
+    }
+    assert serve["too_few"] is False
+    assert serve["nps"] is None
+    assert set(values) >= {
+        "by_touchpoint",
+        "by_stage",
+        "by_channel",
+        "by_persona",
+        "emotion_curve",
+        "behaviour",
+        "trend",
+        "surveys",
+        "unattributed",
+        "warnings",
+    }
+    assert "warning: survey 'csat': 2 scores off the csat scale left out" in " ".join(err.split())
+
+
+def test_the_command_in_a_table_says_too_few(
+    command: Callable[..., tuple[int, str, str]], files: Path
+) -> None:
+    code, out, err = command("--spec", str(files), "--period", "week")
+    assert code == 0, err
+    for title in ("by touchpoint", "by stage", "emotion curve", "behaviour", "trend", "surveys"):
+        assert title in out
+    assert "too few" in out
+    assert "2024-03-04" in out
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (("events: support_chat, kind", "events: support_chats, kind"), "never occurs in the data"),
+        (("score: rating", "score: ratings"), "which the events do not have"),
+        (
+            ("{touchpoints: csat, kind: csat}", "{touchpoints: cast, kind: csat}"),
+            "unknown touchpoint 'cast'",
+        ),
+        (("min: 0, max: 10", "min: 10, max: 0"), "is not below max"),
+        (("window: 2d", "window: -2d"), "must be longer than zero"),
+    ],
+)
+def test_a_user_mistake_is_a_message_and_exit_code_2(
+    command: Callable[..., tuple[int, str, str]],
+    files: Path,
+    change: tuple[str, str],
+    said: str,
+) -> None:
+    files.write_text(files.read_text().replace(*change))
+    code, _, err = command("--spec", str(files))
+    assert code == 2
+    assert said in " ".join(err.split())
+    assert "Traceback" not in err
+
+
+def test_a_column_of_mixed_scales_without_feedback_is_exit_code_2(
+    command: Callable[..., tuple[int, str, str]], files: Path
+) -> None:
+    files.write_text(SPEC.split("feedback:")[0] + "data:\n  events: events.csv\n")
+    code, _, err = command("--spec", str(files))
+    assert code == 2
+    assert "declare the surveys under `feedback:`" in " ".join(err.split())
+
+
+def test_the_command_needs_a_spec(
+    command: Callable[..., tuple[int, str, str]], files: Path
+) -> None:
+    code, _, err = command(str(files.parent / "events.csv"))
+    assert code == 2
+    assert "needs a journey spec" in err

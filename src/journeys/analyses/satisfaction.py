@@ -167,7 +167,7 @@ def satisfaction(events: EventLog, params: SatisfactionParams | None = None) -> 
     )
     answers = found.filter(found.status == ANSWER)
     attributed = answers.filter(answers.touchpoint.notnull())
-    order = Order(spec)
+    order = Order(spec, [rule.scale.label for rule in rules])
     summer = Summer(minimum, {rule.scale.label: rule.scale for rule in rules})
     surveys = surveys_table(found, rules)
     tables = {
@@ -175,9 +175,7 @@ def satisfaction(events: EventLog, params: SatisfactionParams | None = None) -> 
             summer.measured(attributed, ["touchpoint", "stage"]), ["touchpoint"]
         ),
         "by_stage": order.sort(summer.measured(attributed, ["stage"]), ["stage"]),
-        "by_channel": summer.measured(attributed, ["channel"]).sort_values(
-            ["scale", "responses", "channel"], ascending=[True, False, True], kind="stable"
-        ),
+        "by_channel": order.by_volume(summer.measured(attributed, ["channel"]), "channel"),
         "by_persona": order.sort(summer.measured(answers, ["persona"]), ["persona"]),
         "emotion_curve": curve(attributed, order, summer),
         "trend": trend(attributed, order, params.period, summer),

@@ -197,23 +197,39 @@ def t_interval(mean: float, variance: float, count: int) -> tuple[float, float]:
 
 
 class Order:
-    """The spec's order of stages, touchpoints and personas, to sort rows by."""
+    """The spec's order of stages, touchpoints and personas, and the surveys' order of
+    scales, to sort rows by."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, scales: list[str]) -> None:
         self.stages = [stage.id for stage in spec.stages]
         self.places = {
             "stage": {name: place for place, name in enumerate(self.stages)},
             "touchpoint": {t.id: place for place, t in enumerate(spec.touchpoints)},
             "persona": {p.id: place for place, p in enumerate(spec.personas)},
+            "scale": {name: place for place, name in enumerate(dict.fromkeys(scales))},
         }
+
+    def place(self, kind: str, value: str) -> int:
+        """Where ``value`` comes in the spec's order (after every listed one when unlisted)."""
+        return self.places[kind].get(value, LAST)
 
     def sort(
         self, frame: pd.DataFrame, keys: list[str], then: tuple[str, ...] = ()
     ) -> pd.DataFrame:
         """Rows by each key in the spec's order (others after), then scale, then ``then``."""
-        ranks = {f"_{key}": frame[key].map(self.places[key]).fillna(LAST) for key in keys}
-        ordered = frame.assign(**ranks).sort_values([*ranks, *keys, "scale", *then], kind="stable")
+        ranks = {
+            f"_{key}": frame[key].map(self.places[key]).fillna(LAST) for key in [*keys, "scale"]
+        }
+        ordered = frame.assign(**ranks).sort_values([*ranks, *keys, *then], kind="stable")
         return ordered.drop(columns=list(ranks))
+
+    def by_volume(self, frame: pd.DataFrame, key: str) -> pd.DataFrame:
+        """Rows by scale, then most answers first, then ``key``."""
+        ranked = frame.assign(_scale=frame["scale"].map(self.places["scale"]).fillna(LAST))
+        ordered = ranked.sort_values(
+            ["_scale", "responses", key], ascending=[True, False, True], kind="stable"
+        )
+        return ordered.drop(columns="_scale")
 
 
 def curve(attributed: ibis.Table, order: Order, summer: Summer) -> pd.DataFrame:
@@ -221,7 +237,7 @@ def curve(attributed: ibis.Table, order: Order, summer: Summer) -> pd.DataFrame:
     found = summer.measured(attributed, ["stage", "persona"])
     lines = sorted(
         {(str(p), str(s)) for p, s in zip(found["persona"], found["scale"])},
-        key=lambda line: (line[1], order.places["persona"].get(line[0], LAST), line[0]),
+        key=lambda line: (order.place("scale", line[1]), order.place("persona", line[0]), line[0]),
     )
     measured = {(r["stage"], r["persona"], r["scale"]): r for r in records(found)}
     rows = [
