@@ -214,6 +214,22 @@ class AttributionResult(Result):
     shares: Annotated[pd.DataFrame, TableOf(ShareRow)]
     transitions: Annotated[pd.DataFrame, TableOf(TransitionRow)]
 
+    def views(self) -> list[tuple[str, pd.DataFrame]]:
+        conversions = ["channel", "touches", *MODELS, "shapley_se", "removal_effect"]
+        shown = [("attributed conversions", self.channels[conversions].dropna(axis=1, how="all"))]
+        if self.value is not None:
+            worth = ["channel", *(f"{model}_value" for model in MODELS), "value_removal_effect"]
+            shown.append(("attributed value", self.channels[worth].dropna(axis=1, how="all")))
+        shown.append(("share of the conversions by model", self.shares))
+        shown.append(
+            (
+                f"transitions of the chain of order {self.order} "
+                f"({len(self.transitions)} of {self.transitions_total}, the most walked)",
+                self.transitions,
+            )
+        )
+        return shown
+
 
 def attribution(events: EventLog, params: AttributionParams | None = None) -> AttributionResult:
     """Attribute the conversions of ``events`` to the touches before them.

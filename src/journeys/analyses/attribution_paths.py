@@ -256,7 +256,7 @@ def file_paths(
     separator = (
         r"\s*" + re.escape(columns.path_separator.strip() or columns.path_separator) + r"\s*"
     )
-    path = raw[columns.path].cast("string").strip()
+    path = raw[columns.path].cast("string").fill_null("").strip()
     split = ibis.cases(
         (path == "", ibis.literal([], type="array<string>")), else_=path.re_split(separator)
     )
