@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -1014,6 +1015,10 @@ def test_the_command_in_json(command: Callable[..., tuple[int, str, str]], files
         "warnings",
     }
     assert "warning: survey 'csat': 2 scores off the csat scale left out" in " ".join(err.split())
+    # The published schema holds, and the JSON reads back as the result it came from.
+    jsonschema.validate(values, SatisfactionResult.model_json_schema())
+    again = SatisfactionResult.model_validate_json(out)
+    assert json.loads(again.to_json()) == values
 
 
 def test_the_command_in_a_table_says_too_few(
