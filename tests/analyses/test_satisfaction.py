@@ -791,3 +791,21 @@ def test_the_command_needs_a_spec(
     code, _, err = command(str(files.parent / "events.csv"))
     assert code == 2
     assert "needs a journey spec" in err
+
+
+def test_a_ces_survey_takes_whole_scores_of_one_to_seven(duckdb_con: BaseBackend) -> None:
+    spec = parse_spec(SPEC.replace("kind: custom, min: 0, max: 10", "kind: ces"))
+    rows = rows_of(HAND_MADE, SEGMENTS)
+    result = satisfaction(mapped(duckdb_con, rows, spec))
+    # The chat ratings 8 and 11 are off the 1-7 scale; fay's 3 is a low answer.
+    assert keyed(result, "surveys")[("Chat rating", "ces")]["off_scale"] == 2
+    chat = keyed(result, "by_touchpoint")[("chat", "serve", "ces")]
+    assert (chat["responses"], chat["mean"], chat["csat_share"], chat["nps"]) == (
+        1,
+        3.0,
+        None,
+        None,
+    )
+    ces = PlainSurvey("Chat rating", (), ("support_chat",), "ces", 1, 7, "rating")
+    journey = replace(HAND_JOURNEY, surveys=[*HAND_JOURNEY.surveys[:2], ces])
+    assert_matches(result, plain_reading(rows, journey))
