@@ -11,7 +11,8 @@ check the report finds:
 
 - small businesses who start a trial rarely buy (a persona that drops off at one step);
 - after a purchase, the hand-off from sales to implementation is slow: the kickoff
-  call comes about nine days later, while every other step takes a day or two;
+  call comes about nine days later (small businesses wait longer still, see below),
+  while every other step takes a day or two;
 - support keeps customers: after a month with a support contact a customer cancels with
   probability 4%, after a month without one 15%;
 - a chatbot launched on 2025-10-01 takes more of the contacts and chats are rated higher.
@@ -36,9 +37,10 @@ around them:
   two to four times on one day, and no one else does.
 
 Everything drawn for these later plants comes from a second random generator with its
-own seed, so the customers and events drawn from the first are the same as before them
-(only small businesses' onboarding and what follows it move, by their wait in the
-queue). Everything is generated with vectorised numpy, so 20,000 customers and about a
+own seed, so the customers and events drawn from the first are the same as before them:
+only small businesses' onboarding and what follows it move, by their wait in the queue
+(their support contacts keep the channel and rating drawn for the instant before the
+move). Everything is generated with vectorised numpy, so 20,000 customers and about a
 million events take seconds.
 """
 
