@@ -194,6 +194,14 @@ ENTRIES: tuple[Entry, ...] = (
         ReportSection("Time between stages", "timing.html.j2"),
     ),
     Entry(
+        "satisfaction",
+        "satisfaction",
+        "Satisfaction",
+        "How customers feel: satisfaction per touchpoint, stage, channel and persona, the "
+        "emotion curve, retention and repeat purchase by score, and trends.",
+        ReportSection("How customers feel", "satisfaction.html.j2"),
+    ),
+    Entry(
         "handoffs",
         "handoffs",
         "Handoffs",

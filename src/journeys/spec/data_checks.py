@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from journeys.analyses import runner
+from journeys.analyses.satisfaction_measures import FeedbackEventsOccur
 from journeys.data.mapping import DERIVED
 from journeys.spec.base import Problem
 from journeys.spec.data_base import DataCheck, EventsRead, count_where, meant, one_row
@@ -153,6 +154,7 @@ DATA_CHECKS: tuple[type[DataCheck], ...] = (
     TouchpointsOverlap,
     PersonasMatch,
     PersonasOverlap,
+    FeedbackEventsOccur,
 )
 
 
