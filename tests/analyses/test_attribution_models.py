@@ -190,11 +190,22 @@ def test_markov_matches_a_dense_solve(order: int) -> None:
     # The counted flow is conserved: p is the conversions over all walks.
     total = sum(p[1] for p in plain) / sum(p[1] + p[3] for p in plain)
     assert probability == pytest.approx(total, rel=1e-10)
-    effects, _ = chain.removal_effects()
-    for channel, effect in by_channel(paths, effects).items():
-        assert effect == pytest.approx(
-            1 - dense_probability(states, counts, channel) / probability, rel=1e-9
+    expected = {
+        channel: 1 - dense_probability(states, counts, channel) / probability
+        for channel in paths.channels
+    }
+    # Sparse LU, and the flow pushed through the chain as large chains are solved.
+    for direct_up_to in (10**6, 0):
+        solution = chain.solve(direct_up_to)
+        assert solution.probability == pytest.approx(probability, rel=1e-10)
+        assert solution.error_bound <= 1e-12
+        effects, value_effects = solution.removal_effects()
+        assert by_channel(paths, effects) == pytest.approx(expected, rel=1e-9, abs=1e-11)
+        assert by_channel(paths, value_effects) == pytest.approx(
+            by_channel(paths, chain.solve(10**6).removal_effects()[1]), rel=1e-9, abs=1e-11
         )
+    assert chain.solve(0).method == "flow iteration"
+    assert chain.solve(10**6).method == "sparse LU"
 
 
 def test_order_two_by_hand() -> None:

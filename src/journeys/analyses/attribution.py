@@ -198,6 +198,10 @@ class AttributionResult(Result):
     source: str = Field(description="Where the paths come from.")
     order: int
     conversion_probability: float = Field(description="Of reaching conversion from the start.")
+    markov_solver: str = Field(description="sparse LU, or flow iteration for large chains.")
+    markov_error_bound: float = Field(
+        description="The most the iteration's stopping could change a conversion probability."
+    )
     conversions: float = Field(description="Conversions attributed (those with touches).")
     value: float | None = Field(description="Their conversion value (null without values).")
     non_conversions: float
@@ -320,7 +324,8 @@ def attribute(found: EnginePaths, params: AttributionParams, source: str) -> Att
             code="no-conversions",
         )
     chain = MarkovChain.fit(paths, params.order)
-    effects, value_effects = chain.removal_effects()
+    solution = chain.solve()
+    effects, value_effects = solution.removal_effects()
     values = shapley(paths, params.shapley_game, permutations=params.permutations, seed=params.seed)
     by_model = heuristics(paths, paths.conversions, params.first_weight, params.last_weight)
     by_model["markov"] = attributed(total, effects)
@@ -347,7 +352,9 @@ def attribute(found: EnginePaths, params: AttributionParams, source: str) -> Att
         params=params,
         source=source,
         order=params.order,
-        conversion_probability=chain.conversion_probability(),
+        conversion_probability=solution.probability,
+        markov_solver=solution.method,
+        markov_error_bound=solution.error_bound,
         conversions=total,
         value=float(paths.value.sum()) if found.has_value else None,
         non_conversions=float(paths.nulls.sum()),

@@ -67,6 +67,11 @@ Integers = NDArray[np.int64]
 #: Up to this many channels, Shapley values of the ``rate`` game are exact.
 EXACT_SHAPLEY_CHANNELS = 15
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
+#: Up to this many states, each Markov system is solved by sparse LU.
+DIRECT_STATES = 1000
+#: Flow iteration stops when less than this share of the start's flow is still moving.
+FLOW_LEFT = 1e-12
+MAX_PUSHES = 100_000
 
 
 @dataclass(frozen=True)
@@ -324,17 +329,63 @@ class MarkovChain:
         contains: NDArray[np.bool_] = (self.states == channel).any(axis=1)
         return contains
 
-    def removal_effects(self) -> tuple[Floats, Floats]:
+    def solve(self, direct_up_to: int = DIRECT_STATES) -> MarkovSolution:
+        """The conversion probability and expected value, with and without each channel.
+
+        Up to ``direct_up_to`` states, each system is solved by sparse LU. Beyond, the
+        flow from ``start`` is pushed through the chain for every removal at once until
+        less than :data:`FLOW_LEFT` of it is still moving (LU of a chain of order 2 or more
+        over tens of channels fills in to a dense matrix): what is left could add at
+        most that much to any conversion probability, which is the bound reported.
+        """
+        count = len(self.channels)
+        if self.counts.shape[0] <= direct_up_to:
+            solved = [self._absorbed(None), *(self._absorbed(c) for c in range(count))]
+            found = np.array(solved, dtype=np.float64)
+            return MarkovSolution(
+                float(found[0, 0]), float(found[0, 1]), found[1:, 0], found[1:, 1], "sparse LU", 0.0
+            )
+        probabilities, values, left = self._flows()
+        return MarkovSolution(
+            float(probabilities[0]),
+            float(values[0]),
+            probabilities[1:],
+            values[1:],
+            "flow iteration",
+            left,
+        )
+
+    def _flows(self) -> tuple[Floats, Floats, float]:
+        """Absorption from ``start`` by pushing its flow, for the chain and each removal."""
+        size = self.counts.shape[0]
+        _, to_conversion, value_rate = self._system
+        transient = sparse.csr_matrix(self.probabilities[:, :size])
+        staying = transient.diagonal()
+        # A state's self-loop is walked through at once: an arrival makes 1 / (1 - q) visits.
+        visits_per_arrival = 1.0 / (1.0 - staying)
+        moves = sparse.csr_matrix((transient - sparse.diags(staying)).T)
+        emits = np.ones((size, len(self.channels) + 1))
+        rows, places = np.nonzero(self.states >= 0)
+        emits[1 + rows, 1 + self.states[rows, places]] = 0.0
+        moving = np.zeros_like(emits)
+        moving[0, :] = 1.0
+        visits = np.zeros_like(emits)
+        left = 1.0
+        for _ in range(MAX_PUSHES):
+            arrived = moving * visits_per_arrival[:, None]
+            visits += arrived
+            moving = moves @ (arrived * emits)
+            left = float(moving.sum(axis=0).max())
+            if left <= FLOW_LEFT:
+                break
+        kept = visits * emits
+        probabilities: Floats = to_conversion @ kept
+        values: Floats = value_rate @ kept
+        return probabilities, values, left
+
+    def removal_effects(self, direct_up_to: int = DIRECT_STATES) -> tuple[Floats, Floats]:
         """Per channel, the removal effect on conversions and on value."""
-        probability = self.conversion_probability()
-        value = self.expected_value()
-        conversions_effect = np.zeros(len(self.channels))
-        value_effect = np.zeros(len(self.channels))
-        for channel in range(len(self.channels)):
-            without, value_without = self._absorbed(channel)
-            conversions_effect[channel] = 1 - without / probability if probability > 0 else 0.0
-            value_effect[channel] = 1 - value_without / value if value > 0 else 0.0
-        return conversions_effect, value_effect
+        return self.solve(direct_up_to).removal_effects()
 
     def label(self, row: int) -> str:
         """The name of a row or column of ``counts``."""
@@ -347,6 +398,32 @@ class MarkovChain:
             return NULL
         state = self.states[row - 1]
         return " > ".join(self.channels[channel] for channel in state[state >= 0])
+
+
+@dataclass(frozen=True)
+class MarkovSolution:
+    """Conversion probability and expected value from ``start``, and without each channel."""
+
+    probability: float
+    value: float
+    probability_without: Floats
+    value_without: Floats
+    method: str
+    error_bound: float
+
+    def removal_effects(self) -> tuple[Floats, Floats]:
+        """``1 - without / with`` for conversions and for value (0 when there is none)."""
+        conversions: Floats = (
+            1.0 - self.probability_without / self.probability
+            if self.probability > 0
+            else np.zeros_like(self.probability_without)
+        )
+        value: Floats = (
+            1.0 - self.value_without / self.value
+            if self.value > 0
+            else np.zeros_like(self.value_without)
+        )
+        return conversions, value
 
 
 def _state_codes(paths: PathSet, order: int, base: int) -> Integers:

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from ibis.backends import BaseBackend
 
 from journeys.analyses import runner
@@ -38,6 +40,7 @@ from journeys.data.options import Format
 from journeys.data.reader import EventLog
 from journeys.data.sources import Source, describe, open_table
 from journeys.errors import DataError, OptionsError
+from journeys.report.display import counted
 
 #: ChannelAttribution's column names, used when a file has them and no other is named.
 VALUE_COLUMN = "total_conversion_value"
@@ -253,62 +256,66 @@ def file_paths(
             "and --null-col",
             code="missing-column",
         )
-    separator = (
-        r"\s*" + re.escape(columns.path_separator.strip() or columns.path_separator) + r"\s*"
-    )
-    path = raw[columns.path].cast("string").fill_null("").strip()
-    split = ibis.cases(
-        (path == "", ibis.literal([], type="array<string>")), else_=path.re_split(separator)
-    )
-
-    def number(column: str | None) -> ibis.Value:
-        if column is None:
-            return ibis.literal(0.0)
-        return raw[column].cast("float64")
-
     table = raw.select(
-        path=split,
-        conversions=number(wanted["conversions"]),
-        value=number(value),
-        nulls=number(nulls),
+        path=_split(raw[columns.path], columns.path_separator, con.name),
+        blank=raw[columns.path].cast("string").fill_null("").strip() == "",
+        conversions=_number(raw, wanted["conversions"]),
+        value=_number(raw, value),
+        nulls=_number(raw, nulls),
     )
-    return _checked_file_paths(table, name, has_value=value is not None)
+    return _checked_file_paths(runner.current().arrow(table), name, has_value=value is not None)
 
 
-def _checked_file_paths(table: ibis.Table, name: str, *, has_value: bool) -> EnginePaths:
-    problems = table.aggregate(
-        gaps=table.path.contains("").cast("int64").sum(),
-        negative=((table.conversions < 0) | (table.value < 0) | (table.nulls < 0))
-        .cast("int64")
-        .sum(),
-        not_numbers=(table.conversions.isnull() | table.nulls.isnull()).cast("int64").sum(),
+def _split(column: ibis.Value, separator: str, engine: str) -> ibis.Value:
+    """A path's text as its steps (with the spaces around them, trimmed in Arrow after)."""
+    text = column.cast("string").fill_null("")
+    mark = separator.strip() or separator
+    # DuckDB splits on plain text faster than on a pattern; Spark only splits on patterns.
+    return text.split(mark) if engine == "duckdb" else text.re_split(re.escape(mark))
+
+
+def _number(raw: ibis.Table, column: str | None) -> ibis.Value:
+    return ibis.literal(0.0) if column is None else raw[column].cast("float64")
+
+
+def _checked_file_paths(table: pa.Table, name: str, *, has_value: bool) -> EnginePaths:
+    """The paths of a file's rows, once no row has a gap, a negative or a missing count."""
+    blank = table.column("blank").combine_chunks()
+    steps = pc.filter(table.column("path"), pc.invert(blank)).combine_chunks()
+    offsets = steps.offsets
+    paths = pa.ListArray.from_arrays(
+        pc.subtract(offsets, offsets[0]), pc.utf8_trim_whitespace(steps.flatten())
     )
-    found = runner.current().frame(problems).iloc[0]
-    for column, what, hint in (
-        ("gaps", "a path with an empty step (two separators in a row)", "fix or remove it"),
-        ("negative", "negative counts or values", "counts and values are zero or more"),
-        ("not_numbers", "conversions or non-conversions that are not numbers", "fill them in"),
-    ):
-        if int(found[column] or 0):
+    numbers = {key: table.column(key) for key in ("conversions", "value", "nulls")}
+    gaps = pc.list_parent_indices(paths).filter(pc.equal(paths.flatten(), ""))
+    problems = {
+        "a path with an empty step (two separators in a row, or one at an end)": len(
+            pc.unique(gaps)
+        ),
+        "negative counts or values": sum(
+            int(pc.sum(pc.less(column, 0)).as_py() or 0) for column in numbers.values()
+        ),
+        "conversions or non-conversions that are not numbers": numbers["conversions"].null_count
+        + numbers["nulls"].null_count,
+    }
+    for what, count in problems.items():
+        if count:
             raise DataError(
-                f"{name}: {int(found[column])} rows have {what}", hint=hint, code="paths"
+                f"{name}: {counted(count, 'row')} {'has' if count == 1 else 'have'} {what}",
+                hint="correct those rows of the file",
+                code="paths",
             )
-    empty = table.path.length() == 0
-    totals = table.aggregate(
-        conversions=ibis.cases((empty, table.conversions), else_=0.0).sum(),
-        value=ibis.cases((empty, table.value), else_=0.0).sum(),
-    )
-    without = runner.current().frame(totals).iloc[0]
-    kept = runner.current().arrow(table.filter(~empty))
+    kept = {key: pc.filter(column, pc.invert(blank)) for key, column in numbers.items()}
+    left = {key: pc.filter(column, blank) for key, column in numbers.items()}
     paths = PathSet.from_arrow(
-        kept.column("path"),
-        kept.column("conversions").to_numpy(zero_copy_only=False),
-        kept.column("value").to_numpy(zero_copy_only=False),
-        kept.column("nulls").to_numpy(zero_copy_only=False),
+        paths,
+        kept["conversions"].to_numpy(),
+        kept["value"].to_numpy(),
+        kept["nulls"].to_numpy(),
     )
     return EnginePaths(
         paths=paths,
         has_value=has_value,
-        conversions_without_touches=float(without["conversions"] or 0.0),
-        value_without_touches=float(without["value"] or 0.0),
+        conversions_without_touches=float(pc.sum(left["conversions"]).as_py() or 0.0),
+        value_without_touches=float(pc.sum(left["value"]).as_py() or 0.0),
     )
