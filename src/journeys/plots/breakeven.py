@@ -104,7 +104,7 @@ def scenarios_figure(result: BreakevenResult) -> go.Figure | None:
             x=table["scenario"],
             y=table["break_even_customers"],
             text=[
-                "never" if value != value else f"{value:,.0f}"
+                "never" if value is None or value != value else f"{value:,.0f}"
                 for value in table["break_even_customers"]
             ],
             textposition="outside",
