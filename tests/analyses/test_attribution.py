@@ -442,3 +442,59 @@ def test_the_result_reads_back_from_json(duckdb_con: BaseBackend) -> None:
     result = attribution(log(duckdb_con, HAND), AttributionParams())
     again = AttributionResult.model_validate_json(result.to_json())
     pd.testing.assert_frame_equal(again.channels, result.channels, check_dtype=False)
+
+
+# --- the figure and the report's section --------------------------------------------------
+
+
+def test_the_figure_compares_every_model(duckdb_con: BaseBackend) -> None:
+    from journeys.plots.attribution import models_figure
+    from journeys.plots.labels import Labels
+
+    spec = parse_spec(SPEC)
+    result = attribution(log(duckdb_con, HAND), AttributionParams(lookback="30d"))
+    figure = models_figure(result, labels=Labels.of(spec))
+    names = [trace.name for trace in figure.data]
+    assert names == [
+        "First touch",
+        "Last touch",
+        "Linear",
+        "Position based",
+        "Time decay",
+        "Markov (removal effect)",
+        "Shapley",
+    ]
+    for trace in figure.data:
+        assert sum(trace.x) == pytest.approx(1.0)  # shares of the 3 conversions
+    assert set(figure.data[0].y) == {"Advert", "E-mail", "Web visit"}
+    last = dict(zip(figure.data[1].y, figure.data[1].x, strict=True))
+    assert last == pytest.approx({"E-mail": 2 / 3, "Web visit": 1 / 3, "Advert": 0.0})
+
+
+def test_the_report_section(duckdb_con: BaseBackend) -> None:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    from journeys.report.display import Display
+
+    spec = parse_spec(SPEC)
+    result = attribution(
+        log(duckdb_con, HAND), AttributionParams(conversion="milestone:purchase", lookback="30d")
+    )
+    environment = Environment(
+        loader=PackageLoader("journeys.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+    )
+    environment.filters.update(Display.of(spec).filters())
+    html = environment.get_template("sections/attribution.html.j2").render(
+        result=result, figures=["MODELS-FIGURE"], findings=[]
+    )
+    text = " ".join(html.split())
+    assert "3 conversions (Purchase) split among the touchpoints touched before each one" in text
+    assert "within 30.0 d and since the customer's previous conversion" in text
+    assert "MODELS-FIGURE" in text
+    assert '<td class="touchpoint text">E-mail</td>' in text
+    assert "conversion probability of 60.0% from the start" in text
+    assert "2 paths led to no conversion" in text
+    assert "1 conversion had no touch before it and is in no model." in text
+    assert "1 touch left out: before the lookback." in text

@@ -196,6 +196,7 @@ class AttributionResult(Result):
     main_table = "channels"
     params: AttributionParams
     source: str = Field(description="Where the paths come from.")
+    from_events: bool = Field(description="Whether the paths were built from events.")
     order: int
     conversion_probability: float = Field(description="Of reaching conversion from the start.")
     markov_solver: str = Field(description="sparse LU, or flow iteration for large chains.")
@@ -351,6 +352,7 @@ def attribute(found: EnginePaths, params: AttributionParams, source: str) -> Att
     return AttributionResult(
         params=params,
         source=source,
+        from_events=found.time_decay is not None,
         order=params.order,
         conversion_probability=solution.probability,
         markov_solver=solution.method,
