@@ -43,7 +43,7 @@ bench: $(STAMP)
 PEERS := benchmarks/.venv-peers
 $(PEERS)/.installed: benchmarks/peers-constraints.txt
 	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
-	$(PEERS)/bin/python -m pip install --quiet -c benchmarks/peers-constraints.txt retentioneering pm4py pandas pyarrow
+	$(PEERS)/bin/python -m pip install --quiet -c benchmarks/peers-constraints.txt retentioneering pm4py pandas pyarrow ChannelAttribution
 	touch $(PEERS)/.installed
 
 bench-peers: $(STAMP) $(PEERS)/.installed
