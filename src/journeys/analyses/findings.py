@@ -15,6 +15,9 @@ Findings are read off the results of other analyses, never off the events direct
   stages follow the rhythm of the contract (a renewal comes after a year) and are not
   flagged. When the stages on either side are owned by different departments (the
   department owning most of a stage's touchpoints), the sentence names the hand-off.
+- ``hand_off_breach`` and ``hand_off_satisfaction``, when the spec declares hand-offs:
+  the persona a hand-off breaches for far more often than the others, and a lower (or
+  higher) score after a breach (:mod:`journeys.analyses.handoff_findings`).
 - ``support_break_even``, ``support_uplift`` and ``support_change``, when the spec has a
   ``support`` section: whether support pays for itself, what supported customers do
   against comparable ones, and the measures that moved after a dated change (where the
@@ -48,7 +51,13 @@ MIN_CUSTOMERS = 30
 SIGNIFICANCE = 0.05
 
 FindingKind = Literal[
-    "drop_off", "slow_hand_off", "support_break_even", "support_uplift", "support_change"
+    "drop_off",
+    "slow_hand_off",
+    "hand_off_breach",
+    "hand_off_satisfaction",
+    "support_break_even",
+    "support_uplift",
+    "support_change",
 ]
 
 
@@ -127,6 +136,14 @@ def findings(events: EventLog, params: FindingsParams | None = None) -> Findings
         found.append(slowest_hand_off(timing(events), spec, params.min_customers))
     except JourneysError as error:
         warnings.append(f"funnel and timing: {error.message}")
+    if spec.handoffs:
+        from journeys.analyses.handoff_findings import hand_off_findings
+        from journeys.analyses.handoffs import handoffs
+
+        try:
+            found.extend(hand_off_findings(handoffs(events), spec, params.min_customers))
+        except JourneysError as error:
+            warnings.append(f"hand-offs: {error.message}")
     if spec.support is not None:
         try:
             found.extend(support_findings(breakeven(events)))
@@ -161,9 +178,9 @@ def persona_drop_off(
     steps = list(result.steps["step"])
     before, step = steps[int(worst["index"]) - 2], str(worst["step"])
     text = (
-        f"{_persona_label(spec, group)}: {worst['conversion_from_previous']:.0%} of those who "
+        f"{persona_label(spec, group)}: {worst['conversion_from_previous']:.0%} of those who "
         f"reach {_stage_name(spec, before)} go on to {_stage_name(spec, step)}, against "
-        f"{worst['baseline']:.0%} of all customers ({_p_text(float(worst['p_value']))})."
+        f"{worst['baseline']:.0%} of all customers ({p_text(float(worst['p_value']))})."
     )
     return Finding(
         kind="drop_off",
@@ -321,7 +338,7 @@ def _below_the_rest(candidates: pd.DataFrame, steps: pd.DataFrame) -> pd.Series:
     return pd.Series(p_values, index=candidates.index)
 
 
-def _p_text(p_value: float) -> str:
+def p_text(p_value: float) -> str:
     return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3f}"
 
 
@@ -356,7 +373,7 @@ def _stage_owners(spec: Spec) -> dict[str, str]:
     return {stage: max(counts, key=lambda o: counts[o]) for stage, counts in owners.items()}
 
 
-def _persona_label(spec: Spec, group: str) -> str:
+def persona_label(spec: Spec, group: str) -> str:
     if group == UNASSIGNED:
         return "Customers without a persona"
     names = {persona.id: persona.name for persona in spec.personas}
