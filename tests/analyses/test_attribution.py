@@ -498,3 +498,32 @@ def test_the_report_section(duckdb_con: BaseBackend) -> None:
     assert "2 paths led to no conversion" in text
     assert "1 conversion had no touch before it and is in no model." in text
     assert "1 touch left out: before the lookback." in text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("path,total_conversions\na > > b,1\nb >,2\n", "2 paths have an empty step"),
+        ("path,total_conversions,total_null\na,1,-1\n", "1 row has negative counts"),
+        ("path,total_conversions\na,1\nb,\n", "1 row has conversions or non-conversions that"),
+    ],
+)
+def test_mistakes_in_a_paths_file(
+    command: Command, tmp_path: Path, text: str, message: str
+) -> None:
+    source = tmp_path / "paths.csv"
+    source.write_text(text)
+    code, _, err = command("--paths", str(source))
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_rows_of_the_same_path_add_up(tmp_path: Path) -> None:
+    source = tmp_path / "paths.csv"
+    source.write_text("path,total_conversions,total_null\na>b,1,0\na > b,1,2\n b ,0,1\n")
+    result = attribution_from_paths(str(source))
+    assert result.conversions == 2
+    assert result.non_conversions == 3
+    assert result.conversion_probability == pytest.approx(2 / 5)
+    assert result.channels.set_index("channel")["first_touch"].to_dict() == {"a": 2.0, "b": 0.0}

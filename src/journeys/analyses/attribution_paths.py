@@ -256,19 +256,38 @@ def file_paths(
             "and --null-col",
             code="missing-column",
         )
-    table = raw.select(
-        path=_split(raw[columns.path], columns.path_separator, con.name),
-        blank=raw[columns.path].cast("string").fill_null("").strip() == "",
+    text = raw[columns.path].cast("string").fill_null("").strip()
+    rows = raw.select(
+        text=text,
         conversions=_number(raw, wanted["conversions"]),
         value=_number(raw, value),
         nulls=_number(raw, nulls),
+    )
+    # Rows of the same path are added up first: the models need each distinct path once.
+    negative = (rows.conversions < 0) | (rows.value < 0) | (rows.nulls < 0)
+    missing = rows.conversions.isnull() | rows.nulls.isnull()
+    grouped = rows.group_by("text").aggregate(
+        conversions=rows.conversions.sum(),
+        value=rows.value.sum(),
+        nulls=rows.nulls.sum(),
+        negative=negative.fill_null(False).cast("int64").sum(),
+        missing=missing.cast("int64").sum(),
+    )
+    table = grouped.select(
+        path=_split(grouped.text, columns.path_separator, con.name),
+        blank=grouped.text == "",
+        conversions=grouped.conversions.fill_null(0.0),
+        value=grouped.value.fill_null(0.0),
+        nulls=grouped.nulls.fill_null(0.0),
+        negative=grouped.negative,
+        missing=grouped.missing,
     )
     return _checked_file_paths(runner.current().arrow(table), name, has_value=value is not None)
 
 
 def _split(column: ibis.Value, separator: str, engine: str) -> ibis.Value:
     """A path's text as its steps (with the spaces around them, trimmed in Arrow after)."""
-    text = column.cast("string").fill_null("")
+    text = column.cast("string")
     mark = separator.strip() or separator
     # DuckDB splits on plain text faster than on a pattern; Spark only splits on patterns.
     return text.split(mark) if engine == "duckdb" else text.re_split(re.escape(mark))
@@ -289,19 +308,16 @@ def _checked_file_paths(table: pa.Table, name: str, *, has_value: bool) -> Engin
     numbers = {key: table.column(key) for key in ("conversions", "value", "nulls")}
     gaps = pc.list_parent_indices(paths).filter(pc.equal(paths.flatten(), ""))
     problems = {
-        "a path with an empty step (two separators in a row, or one at an end)": len(
-            pc.unique(gaps)
+        ("path", "an empty step (two separators in a row, or one at an end)"): len(pc.unique(gaps)),
+        ("row", "negative counts or values"): int(pc.sum(table.column("negative")).as_py() or 0),
+        ("row", "conversions or non-conversions that are not numbers"): int(
+            pc.sum(table.column("missing")).as_py() or 0
         ),
-        "negative counts or values": sum(
-            int(pc.sum(pc.less(column, 0)).as_py() or 0) for column in numbers.values()
-        ),
-        "conversions or non-conversions that are not numbers": numbers["conversions"].null_count
-        + numbers["nulls"].null_count,
     }
-    for what, count in problems.items():
+    for (noun, what), count in problems.items():
         if count:
             raise DataError(
-                f"{name}: {counted(count, 'row')} {'has' if count == 1 else 'have'} {what}",
+                f"{name}: {counted(count, noun)} {'has' if count == 1 else 'have'} {what}",
                 hint="correct those rows of the file",
                 code="paths",
             )
