@@ -114,7 +114,12 @@ def test_paths_of_hand_made_journeys(con: BaseBackend) -> None:
     }
     assert found.conversions_without_touches == 1
     assert found.value_without_touches == 20.0
-    assert found.left_out == {"excluded touchpoints": 0, "before the lookback": 1}
+    # bob's newsletter is no touchpoint; the purchases are conversions, not touches.
+    assert found.left_out == {
+        "events without a touchpoint": 1,
+        "excluded touchpoints": 0,
+        "before the lookback": 1,
+    }
     decay = found.time_decay.set_index("channel")
     weights = [2 ** (-3 / 7), 2 ** (-2 / 7), 2 ** (-1 / 7)]  # ad, email, web: 3, 2, 1 days
     assert decay.loc["ad", "conversions"] == pytest.approx(weights[0] / sum(weights))
@@ -140,7 +145,8 @@ def test_repeats_cap_exclusions_and_channels(duckdb_con: BaseBackend) -> None:
     # owned': collapsed to one touch each. ann's last advert is excluded: no tail.
     assert distinct_paths(found) == {("owned",): (3, 220.0, 1)}
     assert found.left_out == {
-        "excluded touchpoints": 3,
+        "events without a channel": 1,
+        "excluded channels": 3,
         "before the lookback": 0,
         "repeats collapsed or beyond the length cap": 3,
     }
@@ -383,6 +389,13 @@ def test_the_command_as_a_table_and_csv(command: Command, spec_file: Path) -> No
     frame = pd.read_csv(io.StringIO(out))
     assert set(frame["channel"]) == {"ad", "email", "web"}
     assert frame["markov"].sum() == pytest.approx(3)
+    code, out, err = command(
+        "--spec", str(spec_file), "--level", "channel", "--exclude", "paid", "--format", "csv"
+    )
+    assert code == 0, err
+    frame = pd.read_csv(io.StringIO(out))
+    # Without adverts, every path is 'owned' only: it earns all three conversions.
+    assert frame.set_index("channel")["markov"].to_dict() == {"owned": 3.0}
 
 
 def test_the_command_on_a_paths_file(command: Command, tmp_path: Path) -> None:
@@ -497,7 +510,8 @@ def test_the_report_section(duckdb_con: BaseBackend) -> None:
     assert "conversion probability of 60.0% from the start" in text
     assert "2 paths led to no conversion" in text
     assert "1 conversion had no touch before it and is in no model." in text
-    assert "1 touch left out: before the lookback." in text
+    assert "1 event left out of the paths: before the lookback." in text
+    assert "1 event left out of the paths: events without a touchpoint." in text
 
 
 @pytest.mark.parametrize(

@@ -209,7 +209,7 @@ class AttributionResult(Result):
     distinct_paths: int = Field(description="Distinct paths.")
     conversions_without_touches: float
     value_without_touches: float | None
-    left_out: dict[str, int] = Field(description="Touches left out of the paths, by reason.")
+    left_out: dict[str, int] = Field(description="Events left out of the paths, by reason.")
     shapley_method: str = Field(description="exact or sampled.")
     shapley_permutations: int | None
     transitions_total: int = Field(

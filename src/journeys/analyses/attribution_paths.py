@@ -178,7 +178,7 @@ def event_paths(events: EventLog, rules: PathRules) -> EnginePaths:
 
 
 def _left_out(rows: ibis.Table, touches: ibis.Table, rules: PathRules) -> dict[str, float]:
-    """Every conversion and its value, and the touches left out of the paths, by reason."""
+    """Every conversion and its value, and the events left out of the paths, by reason."""
     excluded = rows.candidate & ~rows.touch
     before = rows.touch & ~rows.inside
     totals = rows.aggregate(
@@ -187,6 +187,7 @@ def _left_out(rows: ibis.Table, touches: ibis.Table, rules: PathRules) -> dict[s
         candidates=rows.candidate.cast("int64").sum(),
         excluded=excluded.cast("int64").sum(),
         before=before.cast("int64").sum(),
+        unlabelled=(~rows.converts & rows.node.isnull()).cast("int64").sum(),
     )
     found = runner.current().frame(totals).iloc[0]
     kept = int(runner.current().scalar(touches.count()))
@@ -194,12 +195,15 @@ def _left_out(rows: ibis.Table, touches: ibis.Table, rules: PathRules) -> dict[s
     counts: dict[str, float] = {
         "conversions": float(found["conversions"] or 0),
         "value": float(found["value"] or 0.0),
-        "excluded touchpoints": int(found["excluded"] or 0),
+        f"events without a {rules.level}": int(found["unlabelled"] or 0),
+        f"excluded {rules.level}s": int(found["excluded"] or 0),
         "before the lookback": int(found["before"] or 0),
     }
     shortened = "repeats collapsed" if rules.collapse_repeats else None
     if rules.max_length is not None:
-        shortened = "repeats collapsed or beyond the length cap" if shortened else "beyond the cap"
+        shortened = (
+            "repeats collapsed or beyond the length cap" if shortened else "beyond the length cap"
+        )
     if shortened is not None:
         counts[shortened] = inside - kept
     return counts
