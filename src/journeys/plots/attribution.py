@@ -48,8 +48,14 @@ def models_figure(result: AttributionResult, *, labels: Labels | None = None) ->
                 "(%{customdata:,.1f})<extra></extra>",
             )
         )
-    figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.15})
+    figure.update_layout(barmode="group")
     figure.update_yaxes(autorange="reversed", type="category")
     figure.update_xaxes(title="share of the conversions", tickformat=".0%")
-    height = max(360, 60 * len(shown) + 160)
-    return styled(figure, "Which touchpoints earn the conversion, by model", height=height)
+    height = max(400, 60 * len(shown) + 200)
+    styled(figure, "Which touchpoints earn the conversion, by model", height=height)
+    # The legend in a row between the title and the bars.
+    figure.update_layout(
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0},
+        margin={"t": 100},
+    )
+    return figure
