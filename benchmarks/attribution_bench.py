@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -40,11 +39,12 @@ import json, sys, time
 import pandas as pd
 from ChannelAttribution import markov_model
 source, order = sys.argv[1], int(sys.argv[2])
+simulations, seed = float(sys.argv[3]), int(sys.argv[4])
 data = pd.read_parquet(source)
 start = time.perf_counter()
 found = markov_model(data, "path", "total_conversions", var_value="total_conversion_value",
                      var_null="total_null", order=order, out_more=True, verbose=False,
-                     flg_pro=False, ncore=2, seed=1)
+                     flg_pro=False, ncore=2, seed=seed, nsim_start=simulations)
 seconds = time.perf_counter() - start
 effects = found["removal_effects"]
 print(json.dumps({"seconds": seconds, "removal_effects": dict(zip(effects["channel_name"],
@@ -121,12 +121,47 @@ def journeys_run(source: Path, order: int) -> dict[str, Any]:
     return found
 
 
-def peer_run(source: Path, order: int, timeout: int) -> dict[str, Any] | str:
+def events_run(source: Path, order: int) -> dict[str, Any]:
+    """journeys from the events of a benchmark log (every event name a channel, purchases the
+    conversions), in a fresh process; reading the events is timed apart."""
+    code = (
+        "import json, time, resource\n"
+        "import journeys\n"
+        "from journeys.analyses.attribution import AttributionParams, attribution\n"
+        "start = time.perf_counter()\n"
+        f"events = journeys.load({str(source)!r})\n"
+        "reading = time.perf_counter() - start\n"
+        "start = time.perf_counter()\n"
+        f"params = AttributionParams(conversion='purchase', level='event', order={order})\n"
+        "result = attribution(events, params)\n"
+        "seconds = time.perf_counter() - start\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'seconds': seconds, 'reading': reading, 'peak_mib': peak,"
+        " 'channels': len(result.channels), 'paths': result.distinct_paths,"
+        " 'conversions': result.conversions, 'non_conversions': result.non_conversions,"
+        " 'transitions': result.transitions_total}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def peer_run(
+    source: Path, order: int, timeout: int, simulations: float = 1e5, seed: int = 1
+) -> dict[str, Any] | str:
     if not PEERS_PYTHON.exists():
         return "peers environment not installed"
     try:
         done = subprocess.run(
-            [str(PEERS_PYTHON), "-c", PEER_SCRIPT, str(source), str(order)],
+            [
+                str(PEERS_PYTHON),
+                "-c",
+                PEER_SCRIPT,
+                str(source),
+                str(order),
+                str(simulations),
+                str(seed),
+            ],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -156,6 +191,21 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=50)
     parser.add_argument("--peer-timeout", type=int, default=1800)
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument(
+        "--convergence",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also run ChannelAttribution with these numbers of simulations (two seeds each) "
+        "on the first size, to see its removal effects approach the exact ones",
+    )
+    parser.add_argument(
+        "--events",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also time attribution from these benchmark logs (benchmarks/generate.py)",
+    )
     parser.add_argument("--write", action="store_true", help="append the table to RESULTS.md")
     arguments = parser.parse_args()
     DATA.mkdir(exist_ok=True)
@@ -175,13 +225,72 @@ def main() -> None:
                 row["peer"] = peer_run(grouped, order, arguments.peer_timeout)
                 print(f"  ChannelAttribution: {row['peer']}"[:300], flush=True)
             rows.append(row)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak memory of the runs: {peak:,.0f} MiB")
-    lines = table_lines(rows)
+    lines = table_lines(rows) if rows else []
+    if arguments.convergence:
+        lines += convergence_lines(arguments, rows)
+    for count in arguments.events:
+        for order in arguments.orders:
+            found = events_run(DATA / f"events_{count}.parquet", order)
+            print(f"{count:,} events, order {order}: {found}", flush=True)
+            found |= {"events": count, "order": order}
+            lines += event_lines(
+                found, first=count == arguments.events[0] and order == arguments.orders[0]
+            )
     print("\n".join(lines))
     if arguments.write:
         with RESULTS.open("a") as handle:
             handle.write("\n" + "\n".join(lines) + "\n")
+
+
+def convergence_lines(arguments: argparse.Namespace, rows: list[dict[str, Any]]) -> list[str]:
+    """ChannelAttribution's removal effects against the exact ones as its simulations grow,
+    and against its own run with another seed."""
+    count = arguments.paths[0]
+    lines = [
+        "",
+        "| paths | order | simulations | ChannelAttribution (s) | largest gap to exact "
+        "| mean gap to exact | largest gap between two seeds |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for order in arguments.orders:
+        exact = next(r for r in rows if r["paths"] == count and r["order"] == order)["journeys"]
+        for simulations in arguments.convergence:
+            source = DATA / f"attribution_distinct_{count}.parquet"
+            runs = [
+                peer_run(source, order, arguments.peer_timeout, simulations, seed)
+                for seed in (1, 2)
+            ]
+            if not all(isinstance(run, dict) for run in runs):
+                lines.append(f"| {count:,} | {order} | {simulations:,.0f} | {runs} | | | |")
+                continue
+            first, second = (run for run in runs if isinstance(run, dict))
+            effects = exact["removal_effects"]
+            gaps_to_exact = [abs(first["removal_effects"][k] - v) for k, v in effects.items()]
+            between = max(
+                abs(first["removal_effects"][k] - second["removal_effects"][k]) for k in effects
+            )
+            lines.append(
+                f"| {count:,} | {order} | {simulations:,.0f} | {first['seconds']:.1f} "
+                f"| {max(gaps_to_exact):.4f} | {sum(gaps_to_exact) / len(gaps_to_exact):.4f} "
+                f"| {between:.4f} |"
+            )
+            print(lines[-1], flush=True)
+    return lines
+
+
+def event_lines(found: dict[str, Any], *, first: bool) -> list[str]:
+    heading = [
+        "",
+        "| events | order | channels | paths (distinct) | conversions | non-conversions "
+        "| reading (s) | attribution (s) | peak (MiB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    line = (
+        f"| {found['events']:,} | {found['order']} | {found['channels']} | {found['paths']:,} "
+        f"| {found['conversions']:,.0f} | {found['non_conversions']:,.0f} "
+        f"| {found['reading']:.1f} | {found['seconds']:.1f} | {found['peak_mib']:,.0f} |"
+    )
+    return [*heading, line] if first else [line]
 
 
 def table_lines(rows: list[dict[str, Any]]) -> list[str]:
