@@ -14,13 +14,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from journeys.analyses.attribution_models import (
-    MarkovChain,
-    PathSet,
-    attributed,
-    heuristics,
-    shapley,
-)
+from journeys.analyses.attribution_markov import MarkovChain, attributed
+from journeys.analyses.attribution_models import PathSet, heuristics, shapley
 
 # Four paths: (channels, conversions, value, nulls).
 HAND = [

@@ -4,7 +4,8 @@ Each conversion is split among the touches of the path that led to it, by severa
 side by side: first touch, last touch, linear, position based, time decay (from events
 only), a Markov chain of order 1 to 4 (removal effects solved exactly) and Shapley values.
 How paths are made from events is defined in :mod:`journeys.analyses.attribution_paths`;
-every model is defined exactly in :mod:`journeys.analyses.attribution_models`, so that
+every model is defined exactly in :mod:`journeys.analyses.attribution_models` and
+:mod:`journeys.analyses.attribution_markov`, so that
 anyone can recompute the numbers. Paths may also come pre-aggregated from a file, one row
 per distinct path (``a > b > c``) with its conversions, value and non-conversions.
 
@@ -23,13 +24,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
-from journeys.analyses.attribution_models import (
-    Floats,
-    MarkovChain,
-    attributed,
-    heuristics,
-    shapley,
-)
+from journeys.analyses.attribution_markov import MarkovChain, attributed
+from journeys.analyses.attribution_models import Floats, heuristics, shapley
 from journeys.analyses.attribution_paths import (
     EnginePaths,
     FileColumns,
