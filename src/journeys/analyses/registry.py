@@ -74,6 +74,17 @@ def _paths_after_purchase(spec: Spec) -> dict[str, Any]:
     return {"start": anchor, "depth": 4, "top": 10, "level": "touchpoint", "collapse_repeats": True}
 
 
+def _purchase_attribution(spec: Spec) -> dict[str, Any]:
+    """Attribution of the purchase milestone to the touchpoints before it."""
+    if spec.milestone("purchase") is None:
+        raise OptionsError(
+            "attribution in the report needs a milestone with id 'purchase' in the spec",
+            hint="add `milestones: [{id: purchase, name: Purchase, events: [...]}]`",
+            code="needs-spec",
+        )
+    return {"conversion": "milestone:purchase", "level": "touchpoint"}
+
+
 def _trends_of_purchase(spec: Spec) -> dict[str, Any]:
     """Customers per period and, with stages and a purchase milestone, the conversion from
     entering the journey to the purchase, by persona when the spec has personas."""
@@ -145,6 +156,16 @@ ENTRIES: tuple[Entry, ...] = (
         "Paths",
         "The most common paths after or before a step.",
         ReportSection("Paths", "paths.html.j2", _paths_after_purchase),
+    ),
+    Entry(
+        "attribution",
+        "attribution",
+        "Attribution",
+        "Which touchpoints earn the conversion: first and last touch, linear, position based, "
+        "time decay, Markov removal effects and Shapley values, side by side.",
+        ReportSection(
+            "Which touchpoints earn the conversion", "attribution.html.j2", _purchase_attribution
+        ),
     ),
     Entry(
         "step_matrix",
