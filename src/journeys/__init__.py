@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 # Names that are not analyses, and the module that holds each.
 _OTHERS = {
+    "attribution_from_paths": "journeys.analyses.attribution",
     "BreakevenInputs": "journeys.analyses.breakeven",
     "breakeven_sheet": "journeys.analyses.breakeven",
     "compute_breakeven": "journeys.analyses.breakeven",
@@ -61,6 +62,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from journeys.analyses.attribution import (
+        AttributionParams,
+        AttributionResult,
+        attribution,
+        attribution_from_paths,
+    )
     from journeys.analyses.breakeven import (
         BreakevenInputs,
         BreakevenParams,
@@ -73,14 +80,21 @@ if TYPE_CHECKING:
     from journeys.analyses.clv_check import ClvCheckParams, ClvCheckResult, clv_check
     from journeys.analyses.findings import FindingsParams, FindingsResult, findings
     from journeys.analyses.funnel import Exclusion, FunnelParams, FunnelResult, FunnelStep, funnel
+    from journeys.analyses.handoffs import HandoffsParams, HandoffsResult, handoffs
     from journeys.analyses.journey_map import JourneyMapParams, JourneyMapResult, journey_map
     from journeys.analyses.kpis import KpiParams, KpiResult, kpis
     from journeys.analyses.loops import LoopsParams, LoopsResult, loops
     from journeys.analyses.paths import PathsParams, PathsResult, paths
     from journeys.analyses.retention import RetentionParams, RetentionResult, retention
+    from journeys.analyses.satisfaction import (
+        SatisfactionParams,
+        SatisfactionResult,
+        satisfaction,
+    )
     from journeys.analyses.step_matrix import StepMatrixParams, StepMatrixResult, step_matrix
     from journeys.analyses.timing import TimingParams, TimingResult, timing
     from journeys.analyses.transitions import TransitionsParams, TransitionsResult, transitions
+    from journeys.analyses.trends import TrendsParams, TrendsResult, trends
     from journeys.data.engine import connect
     from journeys.data.mapping import apply_spec
     from journeys.data.options import ReadOptions
