@@ -123,7 +123,8 @@ def event_paths(events: EventLog, rules: PathRules) -> EnginePaths:
     inside = ibis.literal(True)
     if rules.lookback_us is not None:
         inside = rows.timestamp_us >= end - rules.lookback_us
-    rows = rows.mutate(inside=inside)
+    # Both the paths and the count of what was left out read these: computed once.
+    rows = runner.current().cached(rows.mutate(inside=inside))
     touches = rows.filter(rows.touch & rows.inside)
     within = ibis.window(group_by=["customer_id", "segment"], order_by=order)
     if rules.collapse_repeats:
