@@ -31,11 +31,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import Field, PlainSerializer, model_validator
 
-from journeys.params import format_duration, parse_duration
+from journeys.params import DURATION_SCHEMA, format_duration, longer_than_zero
 from journeys.spec.base import Check, Location, Names, Problem, Section, SpecModel, TouchpointsExist
 
 if TYPE_CHECKING:
@@ -51,34 +51,11 @@ STANDARD_SCALES: dict[str, tuple[int, int, int, int]] = {
 BANDS = ("low", "neutral", "high")
 
 
-def _positive_window(value: Any) -> Any:
-    if isinstance(value, str) and value.strip().startswith("-"):
-        raise ValueError(
-            f"'window' is {value.strip()}: the attribution window must be longer than zero "
-            "(write it like 1h, 2d or 7d)"
-        )
-    parsed = parse_duration(value)
-    if isinstance(parsed, timedelta) and parsed.total_seconds() <= 0:
-        raise ValueError(
-            f"'window' is {format_duration(parsed)}: the attribution window must be longer "
-            "than zero (write it like 1h, 2d or 7d)"
-        )
-    return parsed
-
-
 Window = Annotated[
     timedelta,
-    BeforeValidator(_positive_window),
+    longer_than_zero("window", "the attribution window"),
     PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$"},
-                {"type": "number", "exclusiveMinimum": 0},
-            ],
-            "description": "A duration: 45s, 90m, 12h, 7d or 2w (or a number of seconds).",
-        }
-    ),
+    DURATION_SCHEMA,
 ]
 
 

@@ -29,11 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator
+from pydantic import Field, PlainSerializer, field_validator
 
-from journeys.params import format_duration, parse_duration
+from journeys.params import DURATION_SCHEMA, format_duration, longer_than_zero
 from journeys.spec.base import (
     Check,
     Location,
@@ -53,29 +53,11 @@ STEP_KINDS = ("event", "touchpoint", "stage", "milestone")
 ROLES = ("responsible", "accountable", "consulted", "informed")
 
 
-def _refuse_negative(value: Any) -> Any:
-    """A duration written with a minus sign is a level below zero, not a misspelling."""
-    if isinstance(value, str) and value.strip().startswith("-"):
-        raise ValueError(
-            f"'within' is {value.strip()}: a service level must be longer than zero "
-            "(write it like 1h, 2d or 7d)"
-        )
-    return parse_duration(value)
-
-
 ServiceLevel = Annotated[
     timedelta,
-    BeforeValidator(_refuse_negative),
+    longer_than_zero("within", "a service level"),
     PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$"},
-                {"type": "number", "exclusiveMinimum": 0},
-            ],
-            "description": "A duration: 45s, 90m, 12h, 7d or 2w (or a number of seconds).",
-        }
-    ),
+    DURATION_SCHEMA,
 ]
 
 
