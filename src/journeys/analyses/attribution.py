@@ -282,8 +282,9 @@ def attribution_from_paths(
     >>> import pandas as pd
     >>> table = pd.DataFrame({"path": ["a > b", "b"], "total_conversions": [1, 1],
     ...                       "total_null": [0, 2]})
-    >>> attribution_from_paths(table).channels["linear"].tolist()
-    [0.5, 1.5]
+    >>> channels = attribution_from_paths(table).channels.set_index("channel")
+    >>> channels["linear"].to_dict()
+    {'b': 1.5, 'a': 0.5}
     """
     chosen = params or AttributionParams.model_validate(values)
     columns = FileColumns(
