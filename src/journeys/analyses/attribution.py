@@ -413,6 +413,8 @@ ANALYSIS = Analysis(
     result=AttributionResult,
     run=attribution,
     without_events=attribution_without_events,
+    without_events_help="Without EVENTS and --spec, it reads distinct paths with their "
+    "conversion counts from --paths FILE.",
     figures=("journeys.plots.attribution:models_figure",),
     options={"exclude": Option(several=True)},
 )

@@ -304,6 +304,8 @@ class Analysis:
     exports
         Methods of the result that give a table to write as CSV (``--customers-out``),
         with their help.
+    without_events_help
+        What the command's help says it runs on without events.
     """
 
     params: type[Params]
@@ -316,6 +318,9 @@ class Analysis:
     every_row_is: str | None = None
     without_events: Callable[..., Result] | None = None
     exports: dict[str, Option] = field(default_factory=dict)
+    without_events_help: str = (
+        "Without EVENTS and --spec, it runs on the numbers given as options alone."
+    )
 
 
 def entry(name: str) -> Entry:

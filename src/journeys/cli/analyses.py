@@ -92,7 +92,7 @@ def _help(entry: Entry, analysis: Analysis) -> str:
             f"{analysis.every_row_is}."
         )
     if analysis.without_events is not None:
-        text += "\n\nWithout EVENTS and --spec, it runs on the numbers given as options alone."
+        text += f"\n\n{analysis.without_events_help}"
     return text
 
 
