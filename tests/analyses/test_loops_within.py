@@ -89,8 +89,9 @@ def rows(table: pd.DataFrame | list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def hand_made(con: BaseBackend) -> LoopsResult:
-    events = read_events(event_table(dated(HAND_MADE)), connection=con)
+def hand_made(duckdb_con: BaseBackend) -> LoopsResult:
+    # Counted by hand on DuckDB; the random journeys below compare both engines.
+    events = read_events(event_table(dated(HAND_MADE)), connection=duckdb_con)
     return loops(apply_spec(events, parse_spec(SHOP_SPEC)))
 
 

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
+
+import pytest
+from ibis.backends import BaseBackend
 
 from journeys.analyses.retention import RetentionParams, retention
-from journeys.data.reader import EventLog
+from journeys.data.reader import EventLog, read_events
 from journeys.plots.retention import ROW_HEIGHT, retention_figure
+from tests.conftest import event_table
+
+
+@pytest.fixture
+def journeys_for(duckdb_con: BaseBackend) -> Callable[..., EventLog]:
+    """Events declared per customer, on DuckDB: the figure's layout does not depend on the engine."""
+
+    def make(journeys: Any, **options: Any) -> EventLog:
+        return read_events(event_table(journeys), connection=duckdb_con, **options)
+
+    return make
 
 
 def test_thirty_five_weekly_cohorts_each_keep_a_readable_row(
