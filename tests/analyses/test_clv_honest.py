@@ -269,6 +269,10 @@ def test_the_cli_names_the_spend_basis_and_each_problem(
     assert code == 0, err
     assert "observed_mean" in out
     assert "unbounded-mean" in out
+    # A table shows its warnings among its parts; JSON leaves them on stderr.
+    assert "the Gamma-Gamma spend model is not used" in " ".join(out.split())
+    code, _, err = run(capsys, "clv", events, *options, "--format", "json")
+    assert code == 0, err
     assert "warning: the Gamma-Gamma spend model is not used (" in err
 
 
@@ -282,7 +286,15 @@ def test_a_calibration_end_after_the_last_event_is_said(
     last = max(event[1][:10] for journey in plans.values() for event in journey)
     days = (dt.date(2026, 1, 31) - dt.date.fromisoformat(last)).days
     code, _, err = run(
-        capsys, "clv", events, "--purchase-event", "payment", "--calibration-end", "2026-01-31"
+        capsys,
+        "clv",
+        events,
+        "--purchase-event",
+        "payment",
+        "--calibration-end",
+        "2026-01-31",
+        "--format",
+        "json",
     )
     assert code == 0, err
     assert (
