@@ -38,7 +38,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from journeys.analyses import runner
 from journeys.analyses.base import Params, Result, Row, TableOf, frame_of, number
-from journeys.analyses.definitions import breakdown
+from journeys.analyses.definitions import Breakdown, breakdown
 from journeys.analyses.matching import Matcher
 from journeys.analyses.registry import Analysis, Option
 from journeys.analyses.units import UnitParams, in_units
@@ -241,12 +241,12 @@ def funnel(events: EventLog, params: FunnelParams | Sequence[str]) -> FunnelResu
     if not isinstance(params, FunnelParams):
         params = FunnelParams(steps=[FunnelStep.model_validate(step) for step in params])
     events = in_units(events, params)
-    context = FunnelContext.build(events, params)
+    split = breakdown(events, params.by) if params.by else None
+    context = FunnelContext.build(events, params, split)
     per_customer = FUNNELS[params.mode](context).per_customer()
-    chronological = False
+    chronological = split is not None and split.chronological
     if params.by:
         per_customer = runner.current().cached(per_customer)
-        chronological = breakdown(events, params.by).chronological
     result = FunnelResult(
         params=params,
         steps=_summarise(per_customer, params, by=False),
@@ -267,7 +267,10 @@ class FunnelContext:
     all_events: ibis.Table
 
     @classmethod
-    def build(cls, events: EventLog, params: FunnelParams) -> FunnelContext:
+    def build(
+        cls, events: EventLog, params: FunnelParams, split: Breakdown | None = None
+    ) -> FunnelContext:
+        """The context; ``split`` is the breakdown of ``params.by`` when already resolved."""
         matcher = Matcher(events)
         table = events.table
         predicates = matcher.predicates(
@@ -278,7 +281,9 @@ class FunnelContext:
             f"x{j}": matcher.predicate(exclusion.event)
             for j, exclusion in enumerate(params.exclusions)
         }
-        by = {"by_value": breakdown(events, params.by).value} if params.by else {}
+        if params.by and split is None:
+            split = breakdown(events, params.by)
+        by = {"by_value": split.value} if split is not None else {}
         # Window operators carry every column they are given: the event name is only needed
         # to order events at the same time in a strict funnel.
         keys = ["event"] if params.mode == "strict" else []

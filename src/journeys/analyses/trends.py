@@ -40,6 +40,7 @@ from journeys.analyses import runner
 from journeys.analyses.base import Result, Row, TableOf, frame_of, number
 from journeys.analyses.definitions import (
     DAY_US,
+    Breakdown,
     Period,
     breakdown,
     period_end,
@@ -195,10 +196,11 @@ def _resolve(period: TrendPeriod, first: dt.date, last: dt.date) -> Period:
 class _Segments:
     """The segment of each event: its breakdown value, or ``other`` beyond the top ones."""
 
-    def __init__(self, value: ibis.Value, kept: list[str], chronological: bool) -> None:
-        self.value = value
+    def __init__(self, split: Breakdown, kept: list[str]) -> None:
+        self.split = split
+        self.value = split.value
         self.kept = kept
-        self.chronological = chronological
+        self.chronological = split.chronological
 
     def of(self, value: ibis.Value) -> ibis.Value:
         return value.isin(self.kept).ifelse(value, ibis.literal(OTHER))
@@ -213,7 +215,7 @@ def _segments(events: EventLog, params: TrendsParams, run: runner.Runner) -> _Se
         table.group_by("segment").aggregate(customers=table.customer.nunique())
     ).sort_values(["customers", "segment"], ascending=[False, True])
     kept = [str(value) for value in sizes["segment"].head(params.top)]
-    return _Segments(split.value, kept, split.chronological)
+    return _Segments(split, kept)
 
 
 def _customer_column(events: EventLog) -> str:
@@ -259,7 +261,7 @@ def _conversions(
     funnel = params.funnel()
     if funnel is None:
         return None
-    context = FunnelContext.build(events, funnel)
+    context = FunnelContext.build(events, funnel, segments.split if segments else None)
     per_unit = FUNNELS["ordered"](context).per_customer()
     last = f"reached{len(funnel.steps) - 1}"
     entered = per_unit.mutate(
